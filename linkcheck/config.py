@@ -1,0 +1,314 @@
+"""One immutable configuration, from defaults < config file < command line.
+
+Every option is a key of the top-level table of the TOML file and a flag of
+the same name (underscores become dashes). Defaults are defined once, here;
+`config.toml` at the top of the repository documents them. Unknown keys and
+bad values are rejected with the file and key named, so a typo never turns
+into a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from linkcheck import __version__
+from linkcheck.models import DEFAULT_FAIL_ON, Verdict
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used; the message names the file and key."""
+
+
+@dataclass(frozen=True, slots=True)
+class HostConfig:
+    """Per-host overrides from a `[hosts."example.org"]` table."""
+
+    headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    host_concurrency: int | None = None
+    min_interval: float | None = None
+    accept: frozenset[int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    base_url: str | None = None
+    root_dir: str | None = None
+    resources: bool = False
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    max_concurrency: int = 64
+    host_concurrency: int = 4
+    min_interval: float = 0.0
+    timeout: float = 20.0
+    connect_timeout: float = 10.0
+    read_timeout: float = 10.0
+    url_timeout: float = 120.0
+    retries: int = 2
+    retry_wait_max: float = 30.0
+    max_redirects: int = 10
+    max_body: int = 2 * 1024 * 1024
+    user_agent: str = f"linkcheck/{__version__}"
+    headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    resolve: tuple[str, ...] = ()
+    insecure: bool = False
+    allow_private: bool = False
+    accept: frozenset[int] = frozenset()
+    fail_on: frozenset[Verdict] = DEFAULT_FAIL_ON
+    json: str | None = None
+    progress: bool = True
+    dump: bool = False
+    hosts: Mapping[str, HostConfig] = field(default_factory=lambda: MappingProxyType({}))
+
+    def host(self, hostname: str) -> HostConfig:
+        """The overrides for one host (matched case-insensitively)."""
+        return self.hosts.get(hostname.lower(), _NO_OVERRIDES)
+
+    def headers_for(self, hostname: str) -> dict[str, str]:
+        return {**self.headers, **self.host(hostname).headers}
+
+    def concurrency_for(self, hostname: str) -> int:
+        override = self.host(hostname).host_concurrency
+        return self.host_concurrency if override is None else override
+
+    def interval_for(self, hostname: str) -> float:
+        override = self.host(hostname).min_interval
+        return self.min_interval if override is None else override
+
+    def accepts(self, hostname: str, status: int) -> bool:
+        """A status the user declared fine for this host, besides 2xx."""
+        override = self.host(hostname).accept
+        return status in (self.accept if override is None else override)
+
+
+_NO_OVERRIDES = HostConfig()
+
+
+# --- coercion: one function per kind of value, shared by TOML and flags ---
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise ValueError("expected true or false")
+
+
+def _int(minimum: int) -> Callable[[Any], int]:
+    def coerce(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError("expected a whole number")
+        if value < minimum:
+            raise ValueError(f"expected a number >= {minimum}")
+        return value
+
+    return coerce
+
+
+def _seconds(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("expected a number of seconds")
+    if value < 0:
+        raise ValueError("expected a number of seconds >= 0")
+    return float(value)
+
+
+def _positive_seconds(value: Any) -> float:
+    seconds = _seconds(value)
+    if seconds == 0:
+        raise ValueError("expected a number of seconds > 0")
+    return seconds
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("expected a string")
+    return value
+
+
+def _optional_text(value: Any) -> str | None:
+    text = _text(value)
+    return text or None
+
+
+def _url(value: Any) -> str | None:
+    text = _optional_text(value)
+    if text is not None and not re.match(r"^https?://[^/\s]+", text):
+        raise ValueError(f"expected an http(s) URL, got {text!r}")
+    return text
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ValueError("expected a list of strings")
+    return tuple(value)
+
+
+def _patterns(value: Any) -> tuple[str, ...]:
+    patterns = _strings(value)
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as error:
+            raise ValueError(f"bad regular expression {pattern!r}: {error}") from None
+    return patterns
+
+
+_RESOLVE = re.compile(r"^(?P<host>[^:\s]+):(?P<port>\d{1,5}):(?P<address>\S+)$")
+
+
+def _resolve(value: Any) -> tuple[str, ...]:
+    entries = _strings(value)
+    for entry in entries:
+        if not _RESOLVE.match(entry):
+            raise ValueError(f"expected HOST:PORT:ADDRESS, got {entry!r}")
+    return entries
+
+
+def _headers(value: Any) -> Mapping[str, str]:
+    """A table `{Name = "value"}` or a list of `"Name: value"` strings."""
+    if isinstance(value, Mapping):
+        pairs = list(value.items())
+    else:
+        pairs = []
+        for entry in _strings(value):
+            name, sep, content = entry.partition(":")
+            if not sep or not name.strip():
+                raise ValueError(f"expected 'Name: value', got {entry!r}")
+            pairs.append((name.strip(), content.strip()))
+    for name, content in pairs:
+        if not isinstance(content, str) or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name):
+            raise ValueError(f"bad header {name!r}")
+        if "\n" in content or "\r" in content:
+            raise ValueError(f"header {name!r} has a line break")
+    return MappingProxyType(dict(pairs))
+
+
+def _status_codes(value: Any) -> frozenset[int]:
+    """Codes and ranges: `[403, "200-299"]` or `"403,500-503"`."""
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple):
+        raise ValueError("expected status codes such as [403, \"500-503\"]")
+    codes: set[int] = set()
+    for item in items:
+        text = str(item).strip()
+        match = re.fullmatch(r"(\d{3})(?:\s*(?:-|\.\.=?)\s*(\d{3}))?", text)
+        if isinstance(item, bool) or not match:
+            raise ValueError(f"bad status code or range {item!r}")
+        low, high = int(match[1]), int(match[2] or match[1])
+        if not 100 <= low <= high <= 999:
+            raise ValueError(f"bad status code range {item!r}")
+        codes.update(range(low, high + 1))
+    return frozenset(codes)
+
+
+def _verdicts(value: Any) -> frozenset[Verdict]:
+    names = [n.strip() for n in value.split(",")] if isinstance(value, str) else _strings(value)
+    try:
+        return frozenset(Verdict(name) for name in names if name)
+    except ValueError:
+        known = ", ".join(v.value for v in Verdict)
+        raise ValueError(f"expected verdicts among {known}") from None
+
+
+_COERCE: dict[str, Callable[[Any], Any]] = {
+    "base_url": _url,
+    "root_dir": _optional_text,
+    "resources": _bool,
+    "include": _patterns,
+    "exclude": _patterns,
+    "max_concurrency": _int(1),
+    "host_concurrency": _int(1),
+    "min_interval": _seconds,
+    "timeout": _positive_seconds,
+    "connect_timeout": _positive_seconds,
+    "read_timeout": _positive_seconds,
+    "url_timeout": _positive_seconds,
+    "retries": _int(0),
+    "retry_wait_max": _seconds,
+    "max_redirects": _int(0),
+    "max_body": _int(1024),
+    "user_agent": _text,
+    "headers": _headers,
+    "resolve": _resolve,
+    "insecure": _bool,
+    "allow_private": _bool,
+    "accept": _status_codes,
+    "fail_on": _verdicts,
+    "json": _optional_text,
+    "progress": _bool,
+    "dump": _bool,
+}
+
+_HOST_COERCE: dict[str, Callable[[Any], Any]] = {
+    "headers": _headers,
+    "host_concurrency": _int(1),
+    "min_interval": _seconds,
+    "accept": _status_codes,
+}
+
+def _coerce_table(
+    table: Mapping[str, Any], coercers: Mapping[str, Callable[[Any], Any]], where: str
+) -> dict[str, Any]:
+    values = {}
+    for key, raw in table.items():
+        if key not in coercers:
+            raise ConfigError(f"{where}: unknown key {key!r}")
+        try:
+            values[key] = coercers[key](raw)
+        except ValueError as error:
+            raise ConfigError(f"{where}: {key}: {error}") from None
+    return values
+
+
+def _hosts(table: Any, where: str) -> Mapping[str, HostConfig]:
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{where}: hosts: expected a table of [hosts.\"name\"] tables")
+    hosts = {}
+    for name, overrides in table.items():
+        if not isinstance(overrides, Mapping):
+            raise ConfigError(f"{where}: hosts.{name}: expected a table")
+        values = _coerce_table(overrides, _HOST_COERCE, f"{where}: hosts.{name}")
+        hosts[name.lower()] = HostConfig(**values)
+    return MappingProxyType(hosts)
+
+
+def read_file(path: Path) -> dict[str, Any]:
+    """Parse and validate one TOML file into `Config` field values."""
+    where = str(path)
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{where}: no such config file") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{where}: cannot read: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{where}: not valid TOML: {error}") from None
+    hosts = table.pop("hosts", None)
+    values = _coerce_table(table, _COERCE, where)
+    if hosts is not None:
+        values["hosts"] = _hosts(hosts, where)
+    return values
+
+
+def load(path: Path | None = None, flags: Mapping[str, Any] | None = None) -> Config:
+    """Build the run's config: defaults, then the file, then the flags.
+
+    `flags` holds only what the user gave on the command line (None values
+    are ignored), under the same names as the file's keys.
+    """
+    values = read_file(path) if path is not None else {}
+    given = {key: value for key, value in (flags or {}).items() if value is not None}
+    values.update(_coerce_table(given, _COERCE, "command line"))
+    return replace(Config(), **values)
+
+
+def option_names() -> Iterable[str]:
+    """Every top-level key, for tests that compare docs and code."""
+    return [f.name for f in fields(Config)]
