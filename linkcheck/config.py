@@ -56,6 +56,7 @@ class Config:
     user_agent: str = f"linkcheck/{__version__}"
     headers: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     resolve: tuple[str, ...] = ()
+    connect_to: tuple[str, ...] = ()
     insecure: bool = False
     allow_private: bool = False
     accept: frozenset[int] = frozenset()
@@ -171,6 +172,17 @@ def _resolve(value: Any) -> tuple[str, ...]:
     return entries
 
 
+_CONNECT_TO = re.compile(r"^(?P<host>[^:\s]+):(?P<port>\d{1,5}):(?P<to_host>[^:\s]+):(?P<to_port>\d{1,5})$")
+
+
+def _connect_to(value: Any) -> tuple[str, ...]:
+    entries = _strings(value)
+    for entry in entries:
+        if not _CONNECT_TO.match(entry):
+            raise ValueError(f"expected HOST:PORT:CONNECT_HOST:CONNECT_PORT, got {entry!r}")
+    return entries
+
+
 def _headers(value: Any) -> Mapping[str, str]:
     """A table `{Name = "value"}` or a list of `"Name: value"` strings."""
     if isinstance(value, Mapping):
@@ -237,6 +249,7 @@ _COERCE: dict[str, Callable[[Any], Any]] = {
     "user_agent": _text,
     "headers": _headers,
     "resolve": _resolve,
+    "connect_to": _connect_to,
     "insecure": _bool,
     "allow_private": _bool,
     "accept": _status_codes,

@@ -76,12 +76,29 @@ class Fetch:
 
 
 @dataclass(frozen=True, slots=True)
+class Snapshot:
+    """An archived copy of a URL, chosen for the date it was cited."""
+
+    url: str
+    timestamp: dt.datetime
+    status: int
+    source: str
+    distance_days: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Result:
-    """One URL as cited (fragment included) with every citation of it."""
+    """One URL as cited (fragment included) with every citation of it.
+
+    `archive` is the snapshot closest to the citation date when one was
+    looked up and found; otherwise `archive_reason` may say why there is none.
+    """
 
     url: str
     fetch: Fetch
     citations: tuple[Citation, ...]
+    archive: Snapshot | None = None
+    archive_reason: str | None = None
 
     @property
     def verdict(self) -> Verdict:

@@ -1,0 +1,101 @@
+"""Check the sample article against a local imitation of the sites it cites.
+
+The article (examples/seed-article.md, published Dec 16, 2021 on
+www.washingtoninstitute.org) cites seven hosts over HTTPS. This script serves
+all of them from 127.0.0.1 with a throw-away TLS certificate, each page with a
+realistic behaviour (a live page, a permanent move, a vanished page, a bot
+wall, …), then runs the real command line on the article with `--connect-to`
+pointing every host at that server. Nothing leaves the machine.
+
+    python examples/demo.py [extra linkcheck flags]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import ssl
+import sys
+import tempfile
+from pathlib import Path
+
+import trustme
+from aiohttp import web
+
+HERE = Path(__file__).resolve().parent
+ARTICLE = HERE / "seed-article.md"
+BASE = "https://www.washingtoninstitute.org/"
+
+# (host, path) → (status, extra headers). Anything not listed answers 200.
+BEHAVIOUR: dict[tuple[str, str], tuple[int, dict[str, str]]] = {
+    # A permanent move: the outlet changed its URL scheme.
+    ("www.19fortyfive.com", "/2021/05/why-hezbollah-remains-on-sidelines-of-israel-violence/"): (
+        301, {"Location": "/2021/05/hezbollah-sidelines-israel/"}),
+    # A vanished page.
+    ("www.i24news.tv", "/en/news/international/1639109419-benny-gantz-meets-antony-blinken-in-washington"): (
+        404, {}),
+    # A paywall behind a bot challenge: cannot be verified, never "broken".
+    ("www.haaretz.com", "/israel-news/.premium-on-iran-russia-is-closer-to-israel-than-what-s-exposed-former-top-official-says-1.10450342"): (
+        403, {"cf-mitigated": "challenge"}),
+    # A temporary redirect to the book's current page.
+    ("www.washingtoninstitute.org", "/policy-analysis/putins-war-syria-russian-foreign-policy-and-price-americas-absence"): (
+        302, {"Location": "/books/putins-war-syria"}),
+    # A site-relative link to an event page that was removed.
+    ("www.washingtoninstitute.org", "/policy-analysis/targeting-islamic-state-jihadist-military-threats-and-us-response"): (
+        410, {}),
+    # Servers that mishandle HEAD: the GET that follows is fine.
+    ("tass.com", "/world/1307463"): (200, {}),
+}
+HEAD_REFUSED = {"tass.com"}
+HOSTS = sorted({"www.19fortyfive.com", "www.haaretz.com", "www.i24news.tv", "www.rferl.org",
+                "tass.com", "www.washingtoninstitute.org"})
+
+
+async def handle(request: web.Request) -> web.Response:
+    host = (request.host or "").split(":")[0]
+    if request.method == "HEAD" and host in HEAD_REFUSED:
+        return web.Response(status=405)
+    status, headers = BEHAVIOUR.get((host, request.path), (200, {}))
+    body = f"<!doctype html><title>{host}{request.path}</title><p>{status}</p>"
+    return web.Response(status=status, headers=headers, text=body, content_type="text/html")
+
+
+async def main(extra: list[str]) -> int:
+    authority = trustme.CA()
+    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert(*HOSTS).configure_cert(server_tls)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_tls)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    with tempfile.TemporaryDirectory() as scratch:
+        ca_file = Path(scratch) / "demo-ca.pem"
+        authority.cert_pem.write_to_path(str(ca_file))
+        command = [
+            sys.executable, "-m", "linkcheck", "check", str(ARTICLE),
+            "--base-url", BASE, "--allow-private", "--retries", "0",
+            "--json", str(HERE.parent / "reports" / "demo.json"),
+            *(arg for host in HOSTS for arg in ("--connect-to", f"{host}:443:127.0.0.1:{port}")),
+            *extra,
+        ]
+        print("$ linkcheck check examples/seed-article.md --base-url", BASE, "...", flush=True)
+        process = await asyncio.create_subprocess_exec(
+            *command, env={**os.environ, "SSL_CERT_FILE": str(ca_file)}
+        )
+        try:
+            code = await asyncio.wait_for(process.wait(), timeout=120)
+        finally:
+            if process.returncode is None:
+                process.kill()
+            await runner.cleanup()
+    print(f"\nlinkcheck exited with {code}; JSON report: reports/demo.json")
+    return code
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1:]))

@@ -1,0 +1,71 @@
+"""The JSON report: the machine-readable contract for CI (docs/json-report.md).
+
+`schema_version` changes only when a field changes meaning or disappears;
+new fields may be added within a version. docs/report.schema.json is the
+schema, and the tests validate every report they write against it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from linkcheck import __version__
+from linkcheck.models import Citation, Report, Result, Verdict
+
+SCHEMA_VERSION = 1
+
+
+def _citation(citation: Citation) -> dict[str, Any]:
+    return {
+        "source": citation.source,
+        "line": citation.line,
+        "column": citation.column,
+        "text": citation.text,
+        "written": citation.url,
+        "cited_on": citation.cited_on.isoformat() if citation.cited_on else None,
+    }
+
+
+def _result(result: Result) -> dict[str, Any]:
+    fetch = result.fetch
+    return {
+        "url": result.url,
+        "verdict": fetch.verdict.value,
+        "status": fetch.status,
+        "reason": fetch.reason,
+        "final_url": fetch.final_url,
+        "suggestion": fetch.suggestion,
+        "redirects": [{"url": hop.url, "status": hop.status} for hop in fetch.redirects],
+        "attempts": fetch.attempts,
+        "elapsed_ms": fetch.elapsed_ms,
+        "archive": None,
+        "citations": [_citation(citation) for citation in result.citations],
+    }
+
+
+def summary(report: Report) -> dict[str, int]:
+    counts = report.counts()
+    return {
+        **{verdict.value: counts.get(verdict, 0) for verdict in Verdict},
+        "urls": len(report.results),
+        "citations": sum(len(result.citations) for result in report.results),
+        "documents": report.documents,
+    }
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "linkcheck", "version": __version__},
+        "started": report.started.isoformat(),
+        "finished": report.finished.isoformat(),
+        "complete": report.complete,
+        "summary": summary(report),
+        "warnings": list(report.warnings),
+        "results": [_result(result) for result in report.results],
+    }
+
+
+def render(report: Report) -> str:
+    return json.dumps(to_dict(report), ensure_ascii=False, indent=1) + "\n"

@@ -1,0 +1,163 @@
+"""collect → de-duplicate → check → Report: the library entry point.
+
+The CLI is a thin shell around `run`; everything it does is callable from
+Python. Progress reaches the caller through `Progress` callbacks, and a stop
+event (set by the CLI on Ctrl-C or SIGTERM) ends the run early with a report
+marked incomplete that holds everything checked so far.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from linkcheck.check import Checker, FetchError
+from linkcheck.collect import collect, extract_document
+from linkcheck.config import Config
+from linkcheck.models import Citation, Fetch, Report, Result, Verdict
+from linkcheck.urls import UrlFilter, fetch_key, normalise
+
+
+class Progress(Protocol):
+    """What a progress display needs to know; all calls come from the event loop."""
+
+    def start(self, total: int) -> None: ...
+
+    def advance(self, fetch: Fetch) -> None: ...
+
+
+def is_remote(entry: str) -> bool:
+    return entry.startswith(("http://", "https://"))
+
+
+def iter_citations(
+    inputs: Sequence[str], config: Config, *, warn: Callable[[str], None]
+) -> Iterator[Citation]:
+    """The citations in the local inputs, without touching the network (for --dump)."""
+    return collect([entry for entry in inputs if not is_remote(entry)], config, warn=warn)
+
+
+@dataclass
+class _Catalogue:
+    """Citations grouped by URL as cited, and those URLs grouped by request chain."""
+
+    by_url: dict[str, list[Citation]] = field(default_factory=dict)
+    by_fetch: dict[str, list[str]] = field(default_factory=dict)
+    documents: set[str] = field(default_factory=set)
+
+    def add(self, citation: Citation) -> None:
+        self.documents.add(citation.source)
+        url = normalise(citation.resolved)
+        cited = self.by_url.get(url)
+        if cited is None:
+            self.by_url[url] = [citation]
+            self.by_fetch.setdefault(fetch_key(url), []).append(url)
+        else:
+            cited.append(citation)
+
+    def results(self, fetches: dict[str, Fetch]) -> tuple[Result, ...]:
+        return tuple(
+            Result(url=url, fetch=fetches[key], citations=tuple(self.by_url[url]))
+            for key, urls in self.by_fetch.items()
+            if key in fetches
+            for url in urls
+        )
+
+
+async def _collect_remote(
+    checker: Checker, urls: Iterable[str], catalogue: _Catalogue, config: Config,
+    warn: Callable[[str], None],
+) -> None:
+    for url in urls:
+        try:
+            page = await checker.fetch_page(url)
+        except FetchError as error:
+            warn(f"{url}: cannot fetch the page: {error}")
+            continue
+        for citation in extract_document(
+            page.body, source=url, base=page.final_url, kind=None,
+            content_type=page.content_type, config=config, warn=warn,
+        ):
+            catalogue.add(citation)
+
+
+async def run(
+    inputs: Sequence[str],
+    config: Config,
+    *,
+    progress: Progress | None = None,
+    stop: asyncio.Event | None = None,
+    checker: Callable[[Config], Checker] = Checker,
+) -> Report:
+    """Check every URL cited in `inputs`; raises InputError for unusable inputs."""
+    started = dt.datetime.now(dt.UTC)
+    warnings: list[str] = []
+    catalogue = _Catalogue()
+    for citation in iter_citations(inputs, config, warn=warnings.append):
+        catalogue.add(citation)
+
+    url_filter = UrlFilter(config.include, config.exclude)
+    fetches: dict[str, Fetch] = {}
+    complete = True
+    async with checker(config) as session:
+        await _collect_remote(
+            session, [e for e in inputs if is_remote(e)], catalogue, config, warnings.append
+        )
+        to_fetch = []
+        for key in catalogue.by_fetch:
+            reason = url_filter.excluded(key)
+            if reason:
+                fetches[key] = Fetch(Verdict.SKIPPED, reason)
+            else:
+                to_fetch.append(key)
+        if progress:
+            progress.start(len(catalogue.by_fetch))
+            for fetch in fetches.values():
+                progress.advance(fetch)
+        complete = await _check_until_stopped(session, to_fetch, fetches, progress, stop)
+
+    return Report(
+        started=started,
+        finished=dt.datetime.now(dt.UTC),
+        results=catalogue.results(fetches),
+        documents=len(catalogue.documents),
+        complete=complete,
+        warnings=tuple(warnings),
+    )
+
+
+async def _check_until_stopped(
+    session: Checker,
+    urls: list[str],
+    fetches: dict[str, Fetch],
+    progress: Progress | None,
+    stop: asyncio.Event | None,
+) -> bool:
+    """Fill `fetches`; False when `stop` was set before every URL was checked."""
+    results = session.check_many(urls)
+    stopping = asyncio.ensure_future(stop.wait()) if stop else None
+    try:
+        while True:
+            step = asyncio.ensure_future(anext(results))
+            waiting = {step} if stopping is None else {step, stopping}
+            await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+            if not step.done():
+                step.cancel()
+                with contextlib.suppress(asyncio.CancelledError, StopAsyncIteration):
+                    await step
+                return False
+            try:
+                key, fetch = step.result()
+            except StopAsyncIteration:
+                return True
+            fetches[key] = fetch
+            if progress:
+                progress.advance(fetch)
+    finally:
+        if stopping:
+            stopping.cancel()
+        await results.aclose()
