@@ -7,11 +7,12 @@ schema, and the tests validate every report they write against it.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
 from linkcheck import __version__
-from linkcheck.models import Citation, Report, Result, Verdict
+from linkcheck.models import Citation, Fetch, Hop, Report, Result, Snapshot, Verdict
 
 SCHEMA_VERSION = 1
 
@@ -69,3 +70,65 @@ def to_dict(report: Report) -> dict[str, Any]:
 
 def render(report: Report) -> str:
     return json.dumps(to_dict(report), ensure_ascii=False, indent=1) + "\n"
+
+
+def from_dict(data: dict[str, Any]) -> Report:
+    """The inverse of `to_dict`, so a saved report renders in any format
+    without checking again.
+
+    What the JSON does not hold comes back as its default: a citation's
+    `resolved` URL is its result's URL, and `archive_reason` is None. An
+    `archive` object is read when present, for reports written once the
+    archive lookup fills it.
+    """
+    return Report(
+        started=dt.datetime.fromisoformat(data["started"]),
+        finished=dt.datetime.fromisoformat(data["finished"]),
+        results=tuple(_result_from(item) for item in data["results"]),
+        documents=data["summary"]["documents"],
+        complete=data["complete"],
+        warnings=tuple(data["warnings"]),
+    )
+
+
+def _result_from(item: dict[str, Any]) -> Result:
+    fetch = Fetch(
+        verdict=Verdict(item["verdict"]),
+        reason=item["reason"],
+        status=item["status"],
+        final_url=item["final_url"],
+        redirects=tuple(Hop(hop["url"], hop["status"]) for hop in item["redirects"]),
+        attempts=item["attempts"],
+        elapsed_ms=item["elapsed_ms"],
+        suggestion=item["suggestion"],
+    )
+    citations = tuple(
+        Citation(
+            source=citation["source"],
+            line=citation["line"],
+            column=citation["column"],
+            text=citation["text"],
+            url=citation["written"],
+            resolved=item["url"],
+            cited_on=dt.date.fromisoformat(citation["cited_on"]) if citation["cited_on"] else None,
+        )
+        for citation in item["citations"]
+    )
+    archive = item.get("archive")
+    return Result(
+        url=item["url"],
+        fetch=fetch,
+        citations=citations,
+        archive=_snapshot_from(archive) if archive else None,
+        archive_reason=item.get("archive_reason"),
+    )
+
+
+def _snapshot_from(data: dict[str, Any]) -> Snapshot:
+    return Snapshot(
+        url=data["url"],
+        timestamp=dt.datetime.fromisoformat(data["timestamp"]),
+        status=data["status"],
+        source=data["source"],
+        distance_days=data.get("distance_days"),
+    )

@@ -1,0 +1,153 @@
+"""The Markdown summary: for `$GITHUB_STEP_SUMMARY`, a pull-request comment
+or an issue body.
+
+Counts first, then the failing citations as a table with their archived
+copies, then what is worth a look in a folded section. Anchor text and
+reasons come from untrusted documents, so every cell is escaped and only
+http(s) URLs become links. The table stops at `limit` rows: a step summary
+is capped at 1 MiB, and past a few hundred rows the HTML report is the
+better reader.
+"""
+
+from __future__ import annotations
+
+import re
+
+from linkcheck.models import Citation, Report, Result, Verdict
+from linkcheck.report import view
+
+LIMIT = 500
+
+# Characters that mean something inline to CommonMark or GFM, with '&'
+# (entities) and '$' (math); a line-leading list marker is handled apart.
+_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~&$])")
+_ORDERED_MARKER = re.compile(r"^(\d+)\.")
+_SPACE = re.compile(r"\s+")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def escape(text: str) -> str:
+    """Literal text on one line, safe in a table cell or a list item."""
+    text = _CONTROL.sub("\ufffd", _SPACE.sub(" ", text).strip())
+    text = _SPECIAL.sub(r"\\\1", text)
+    if text.startswith("-"):
+        return "\\" + text
+    return _ORDERED_MARKER.sub(r"\1\\.", text, count=1)
+
+
+def link(url: str | None, text: str | None = None) -> str:
+    """A link only for an http(s) URL; anything else stays escaped text."""
+    if not url:
+        return ""
+    label = escape(text if text is not None else url)
+    if not view.is_web_url(url):
+        return label
+    target = url.replace("<", "%3C").replace(">", "%3E")
+    return f"[{label}](<{target}>)"
+
+
+def _fix(result: Result, fail_on: frozenset[Verdict]) -> str:
+    fix = view.fix_for(result, fail_on)
+    archive = result.archive
+    if archive is not None and (fix is None or fix.url == archive.url):
+        when = archive.timestamp.date().isoformat()
+        distance = view.distance_label(archive)
+        return link(archive.url, f"snapshot {when}") + (f" ({distance})" if distance else "")
+    if fix is not None:
+        return f"{fix.kind}: {link(fix.url)}"
+    if result.archive_reason:
+        return f"no snapshot: {escape(result.archive_reason)}"
+    return ""
+
+
+def _table(
+    rows: list[tuple[Citation, Result]], fail_on: frozenset[Verdict], limit: int
+) -> list[str]:
+    lines = [
+        "| document | line | anchor text | URL | verdict | status | reason | fix or snapshot |",
+        "|:--|--:|:--|:--|:--|--:|:--|:--|",
+    ]
+    for citation, result in rows[:limit]:
+        status = result.fetch.status
+        lines.append(
+            "| "
+            + " | ".join(
+                (
+                    escape(citation.source),
+                    str(citation.line),
+                    escape(citation.text),
+                    link(result.url),
+                    f"`{result.verdict.value}`",
+                    "" if status is None else str(status),
+                    escape(result.fetch.reason),
+                    _fix(result, fail_on),
+                )
+            )
+            + " |"
+        )
+    if len(rows) > limit:
+        lines += ["", f"… and {len(rows) - limit:,} more: see the HTML or JSON report."]
+    return lines
+
+
+def render(report: Report, *, fail_on: frozenset[Verdict], limit: int = LIMIT) -> str:
+    failing = view.failing(report, fail_on)
+    counts = report.counts()
+    if failing:
+        title = f"## ❌ linkcheck: {view.plural(len(failing), 'URL')} "
+        title += "fails the run" if len(failing) == 1 else "fail the run"
+    else:
+        title = "## ✅ linkcheck: no URL fails the run"
+    lines = [
+        title,
+        "",
+        f"Checked {view.checked_line(report)} · {view.timestamp(report.started)} · "
+        f"took {view.duration(report)}",
+        "",
+    ]
+    if not report.complete:
+        lines += [
+            "> [!WARNING]",
+            "> Interrupted: this report holds only the URLs checked before the run stopped.",
+            "",
+        ]
+    lines += ["| verdict | URLs |", "|:--|--:|"]
+    for verdict in view.severity_order(fail_on):
+        if counts.get(verdict):
+            name = f"**{verdict.value}**" if verdict in fail_on else verdict.value
+            lines.append(f"| {name} | {counts[verdict]:,} |")
+    if not report.results:
+        lines.append("| (no URL found) | 0 |")
+    lines.append("")
+    if fail_on:
+        names = ", ".join(v.value for v in view.severity_order(fail_on) if v in fail_on)
+        lines += [f"Verdicts in bold fail the run ({names}).", ""]
+
+    if failing:
+        lines += ["### Failing citations", ""]
+        lines += _table(view.citation_rows(failing), fail_on, limit)
+        lines.append("")
+
+    attention = [r for r in view.problems(report, fail_on) if r.verdict not in fail_on]
+    if attention:
+        rows = view.citation_rows(attention)
+        names = ", ".join(
+            v.value for v in view.severity_order(fail_on) if any(r.verdict is v for r in attention)
+        )
+        lines += [
+            "<details>",
+            f"<summary>Worth a look: {view.plural(len(rows), 'citation')} ({names})</summary>",
+            "",
+        ]
+        lines += _table(rows, fail_on, limit)
+        lines += ["", "</details>", ""]
+
+    if report.warnings:
+        lines += [
+            "<details>",
+            f"<summary>{view.plural(len(report.warnings), 'warning')} about the inputs</summary>",
+            "",
+        ]
+        lines += [f"- {escape(warning)}" for warning in report.warnings]
+        lines += ["", "</details>", ""]
+    return "\n".join(lines).rstrip("\n") + "\n"

@@ -1,0 +1,63 @@
+"""The JSON report read back: `from_dict` inverts `to_dict`, so a saved
+report renders in any format without checking again."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import jsonschema
+import pytest
+from fixtures.report.sample import hostile_report, large_report, sample_report
+
+from linkcheck.models import Report
+from linkcheck.report import json as json_report
+
+SCHEMA = json.loads(
+    (Path(__file__).parent.parent / "docs" / "report.schema.json").read_text(encoding="utf-8")
+)
+
+
+def without_archive(report: Report) -> Report:
+    """What schema_version 1 carries: no archive fields yet."""
+    return replace(
+        report,
+        results=tuple(replace(r, archive=None, archive_reason=None) for r in report.results),
+    )
+
+
+@pytest.mark.parametrize("build", [sample_report, hostile_report, lambda: large_report(50)])
+def test_a_saved_report_reads_back_as_the_same_report(build) -> None:  # type: ignore[no-untyped-def]
+    report = build()
+    text = json_report.render(report)
+    jsonschema.Draft202012Validator(SCHEMA).validate(json.loads(text))
+    again = json_report.from_dict(json.loads(text))
+    assert again == without_archive(report)
+    assert json_report.to_dict(again) == json_report.to_dict(report)
+
+
+def test_interrupted_runs_and_warnings_survive_the_round_trip() -> None:
+    report = replace(sample_report(), complete=False, warnings=("skipped a.bin: binary",))
+    again = json_report.from_dict(json.loads(json_report.render(report)))
+    assert again.complete is False
+    assert again.warnings == ("skipped a.bin: binary",)
+    assert again.documents == report.documents
+    assert again.started.tzinfo is not None
+
+
+def test_an_archive_object_is_read_when_a_later_version_writes_one() -> None:
+    data = json_report.to_dict(sample_report())
+    data["results"][0]["archive"] = {
+        "url": "https://web.archive.org/web/20211213000000/https://example.org/",
+        "timestamp": "2021-12-13T00:00:00+00:00",
+        "status": 200,
+        "source": "wayback",
+        "distance_days": 3,
+    }
+    data["results"][0]["archive_reason"] = None
+    result = json_report.from_dict(data).results[0]
+    assert result.archive is not None
+    assert result.archive.timestamp == dt.datetime(2021, 12, 13, tzinfo=dt.UTC)
+    assert result.archive.distance_days == 3
