@@ -9,25 +9,28 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import json as jsonlib
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
 from linkcheck import __version__
 from linkcheck.collect import InputError
-from linkcheck.config import Config, ConfigError, load
+from linkcheck.config import Config, ConfigError, load, option_names
+from linkcheck.models import Report
 from linkcheck.report import json as json_report
 from linkcheck.report import write_atomic
+from linkcheck.report.formats import RENDERERS
 from linkcheck.report.terminal import ProgressBar, print_summary
 from linkcheck.runner import iter_citations, run
 
 EXIT_OK, EXIT_FAILING, EXIT_USAGE = 0, 1, 2
 EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
+CONFIG_KEYS = frozenset(option_names())
 
 app = typer.Typer(
     add_completion=False,
@@ -54,13 +57,40 @@ def main_options(
 
 Flag = typer.Option
 
+# Report options, shared by `check` and `report`.
+JsonFile = Annotated[str | None, Flag("--json", help="Write the JSON report here.")]
+HtmlFile = Annotated[str | None, Flag("--html", help="Write the HTML report here.")]
+MarkdownFile = Annotated[str | None, Flag("--markdown", help="Write a Markdown summary here.")]
+JunitFile = Annotated[str | None, Flag("--junit", help="Write JUnit XML here.")]
+SarifFile = Annotated[str | None, Flag("--sarif", help="Write SARIF 2.1.0 here.")]
+CsvFile = Annotated[str | None, Flag("--csv", help="Write one CSV row per citation here.")]
+FailOn = Annotated[str | None, Flag(help="Verdicts that fail the run, comma-separated.")]
+ConfigFile = Annotated[Path | None, Flag(help="A TOML config file (see config.toml).")]
+
+
+def _settings(ctx: typer.Context, config: Path | None) -> Config:
+    """The command's flags, named as the config keys, over the config file."""
+    flags = {
+        name: (value or None) if isinstance(value, list) else value
+        for name, value in ctx.params.items()
+        if name in CONFIG_KEYS
+    }
+    return load(config, flags)
+
+
+def _fail(error: Exception) -> typer.Exit:
+    """One line, never wrapped: CI logs and scripts read it."""
+    typer.echo(f"error: {error}", err=True)
+    return typer.Exit(EXIT_USAGE)
+
 
 @app.command()
 def check(
+    ctx: typer.Context,
     inputs: Annotated[
-        list[str], typer.Argument(help="Files, folders, glob patterns, '-' for stdin, or page URLs.")
+        list[str], typer.Argument(help="Files, folders, globs, - for stdin, page URLs.")
     ],
-    config: Annotated[Path | None, Flag(help="A TOML config file (see config.toml).")] = None,
+    config: ConfigFile = None,
     base_url: Annotated[str | None, Flag(help="Resolve relative links against this URL.")] = None,
     root_dir: Annotated[str | None, Flag(help="Resolve root-relative links in files here.")] = None,
     resources: Annotated[
@@ -80,7 +110,9 @@ def check(
     max_redirects: Annotated[int | None, Flag(help="Redirects followed per URL.")] = None,
     max_body: Annotated[int | None, Flag(help="Bytes of an HTML body read at most.")] = None,
     user_agent: Annotated[str | None, Flag(help="The User-Agent header.")] = None,
-    header: Annotated[list[str] | None, Flag(help="'Name: value' sent to every host.")] = None,
+    headers: Annotated[
+        list[str] | None, Flag("--header", help="'Name: value' sent to every host.")
+    ] = None,
     resolve: Annotated[list[str] | None, Flag(help="HOST:PORT:ADDRESS, as in curl.")] = None,
     connect_to: Annotated[
         list[str] | None, Flag(help="HOST:PORT:CONNECT_HOST:CONNECT_PORT, as in curl.")
@@ -92,9 +124,16 @@ def check(
         bool | None,
         Flag("--allow-private/--no-allow-private", help="Fetch private and loopback addresses."),
     ] = None,
-    accept: Annotated[str | None, Flag(help="Status codes that count as ok, e.g. 403,500-503.")] = None,
-    fail_on: Annotated[str | None, Flag(help="Verdicts that fail the run, comma-separated.")] = None,
-    json_path: Annotated[str | None, Flag("--json", help="Write the JSON report here.")] = None,
+    accept: Annotated[
+        str | None, Flag(help="Status codes that count as ok, e.g. 403,500-503.")
+    ] = None,
+    fail_on: FailOn = None,
+    json: JsonFile = None,
+    html: HtmlFile = None,
+    markdown: MarkdownFile = None,
+    junit: JunitFile = None,
+    sarif: SarifFile = None,
+    csv: CsvFile = None,
     progress: Annotated[
         bool | None, Flag("--progress/--no-progress", help="Show a progress bar on a terminal.")
     ] = None,
@@ -103,29 +142,56 @@ def check(
     ] = None,
 ) -> None:
     """Check every URL cited in INPUTS."""
-    flags: dict[str, Any] = {
-        "base_url": base_url, "root_dir": root_dir, "resources": resources,
-        "include": include or None, "exclude": exclude or None,
-        "max_concurrency": max_concurrency, "host_concurrency": host_concurrency,
-        "min_interval": min_interval, "timeout": timeout, "connect_timeout": connect_timeout,
-        "read_timeout": read_timeout, "url_timeout": url_timeout, "retries": retries,
-        "retry_wait_max": retry_wait_max, "max_redirects": max_redirects, "max_body": max_body,
-        "user_agent": user_agent, "headers": header or None, "resolve": resolve or None,
-        "connect_to": connect_to or None,
-        "insecure": insecure, "allow_private": allow_private, "accept": accept,
-        "fail_on": fail_on, "json": json_path, "progress": progress, "dump": dump,
-    }
     err = Console(stderr=True)
     try:
-        settings = load(config, flags)
+        settings = _settings(ctx, config)
         if settings.dump:
             _dump(inputs, settings, err)
             return
         code = asyncio.run(_check(inputs, settings, err))
     except (ConfigError, InputError) as error:
-        err.print(f"[red]error:[/] {error}", highlight=False, markup=True)
-        raise typer.Exit(EXIT_USAGE) from None
+        raise _fail(error) from None
     raise typer.Exit(code)
+
+
+@app.command()
+def report(
+    ctx: typer.Context,
+    saved: Annotated[Path, typer.Argument(help="A JSON report written by `check --json`.")],
+    config: ConfigFile = None,
+    fail_on: FailOn = None,
+    json: JsonFile = None,
+    html: HtmlFile = None,
+    markdown: MarkdownFile = None,
+    junit: JunitFile = None,
+    sarif: SarifFile = None,
+    csv: CsvFile = None,
+) -> None:
+    """Render reports from a saved JSON report, without checking again."""
+    err = Console(stderr=True)
+    try:
+        settings = _settings(ctx, config)
+        loaded = _read_saved(saved)
+    except (ConfigError, InputError) as error:
+        raise _fail(error) from None
+    _write_reports(loaded, settings, err)
+    raise typer.Exit(EXIT_FAILING if loaded.failing(settings.fail_on) else EXIT_OK)
+
+
+def _read_saved(path: Path) -> Report:
+    try:
+        data = jsonlib.loads(path.read_text(encoding="utf-8"))
+        return json_report.from_dict(data)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as error:
+        raise InputError(f"{path}: not a linkcheck JSON report ({error})") from None
+
+
+def _write_reports(report: Report, settings: Config, err: Console) -> None:
+    for name, path in settings.report_paths().items():
+        write_atomic(Path(path), RENDERERS[name](report, fail_on=settings.fail_on))
+        err.print(f"{name} report: {path}", markup=False, highlight=False)
 
 
 def _dump(inputs: list[str], settings: Config, err: Console) -> None:
@@ -134,11 +200,15 @@ def _dump(inputs: list[str], settings: Config, err: Console) -> None:
 
     for citation in iter_citations(inputs, settings, warn=warn):
         record = {
-            "source": citation.source, "line": citation.line, "column": citation.column,
-            "text": citation.text, "url": citation.url, "resolved": citation.resolved,
+            "source": citation.source,
+            "line": citation.line,
+            "column": citation.column,
+            "text": citation.text,
+            "url": citation.url,
+            "resolved": citation.resolved,
             "cited_on": citation.cited_on.isoformat() if citation.cited_on else None,
         }
-        sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
+        sys.stdout.write(jsonlib.dumps(record, ensure_ascii=False) + "\n")
 
 
 async def _check(inputs: list[str], settings: Config, err: Console) -> int:
@@ -160,9 +230,8 @@ async def _check(inputs: list[str], settings: Config, err: Console) -> int:
         for signum in EXIT_SIGNAL:
             loop.remove_signal_handler(signum)
 
-    if settings.json:
-        write_atomic(Path(settings.json), json_report.render(report))
     print_summary(Console(), report, settings.fail_on)
+    _write_reports(report, settings, err)
     if received:
         return EXIT_SIGNAL[received[0]]
     return EXIT_FAILING if report.failing(settings.fail_on) else EXIT_OK

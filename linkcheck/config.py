@@ -20,6 +20,8 @@ from typing import Any
 from linkcheck import __version__
 from linkcheck.models import DEFAULT_FAIL_ON, Verdict
 
+REPORT_FORMATS = ("json", "html", "markdown", "junit", "sarif", "csv")
+
 
 class ConfigError(ValueError):
     """A setting that cannot be used; the message names the file and key."""
@@ -62,9 +64,18 @@ class Config:
     accept: frozenset[int] = frozenset()
     fail_on: frozenset[Verdict] = DEFAULT_FAIL_ON
     json: str | None = None
+    html: str | None = "reports/report.html"
+    markdown: str | None = None
+    junit: str | None = None
+    sarif: str | None = None
+    csv: str | None = None
     progress: bool = True
     dump: bool = False
     hosts: Mapping[str, HostConfig] = field(default_factory=lambda: MappingProxyType({}))
+
+    def report_paths(self) -> dict[str, str]:
+        """Each report format asked for, by name, with its path."""
+        return {name: path for name in REPORT_FORMATS if (path := getattr(self, name))}
 
     def host(self, hostname: str) -> HostConfig:
         """The overrides for one host (matched case-insensitively)."""
@@ -172,7 +183,9 @@ def _resolve(value: Any) -> tuple[str, ...]:
     return entries
 
 
-_CONNECT_TO = re.compile(r"^(?P<host>[^:\s]+):(?P<port>\d{1,5}):(?P<to_host>[^:\s]+):(?P<to_port>\d{1,5})$")
+_CONNECT_TO = re.compile(
+    r"^(?P<host>[^:\s]+):(?P<port>\d{1,5}):(?P<to_host>[^:\s]+):(?P<to_port>\d{1,5})$"
+)
 
 
 def _connect_to(value: Any) -> tuple[str, ...]:
@@ -206,7 +219,7 @@ def _status_codes(value: Any) -> frozenset[int]:
     """Codes and ranges: `[403, "200-299"]` or `"403,500-503"`."""
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, list | tuple):
-        raise ValueError("expected status codes such as [403, \"500-503\"]")
+        raise ValueError('expected status codes such as [403, "500-503"]')
     codes: set[int] = set()
     for item in items:
         text = str(item).strip()
@@ -255,6 +268,11 @@ _COERCE: dict[str, Callable[[Any], Any]] = {
     "accept": _status_codes,
     "fail_on": _verdicts,
     "json": _optional_text,
+    "html": _optional_text,
+    "markdown": _optional_text,
+    "junit": _optional_text,
+    "sarif": _optional_text,
+    "csv": _optional_text,
     "progress": _bool,
     "dump": _bool,
 }
@@ -265,6 +283,7 @@ _HOST_COERCE: dict[str, Callable[[Any], Any]] = {
     "min_interval": _seconds,
     "accept": _status_codes,
 }
+
 
 def _coerce_table(
     table: Mapping[str, Any], coercers: Mapping[str, Callable[[Any], Any]], where: str
@@ -282,7 +301,7 @@ def _coerce_table(
 
 def _hosts(table: Any, where: str) -> Mapping[str, HostConfig]:
     if not isinstance(table, Mapping):
-        raise ConfigError(f"{where}: hosts: expected a table of [hosts.\"name\"] tables")
+        raise ConfigError(f'{where}: hosts: expected a table of [hosts."name"] tables')
     hosts = {}
     for name, overrides in table.items():
         if not isinstance(overrides, Mapping):

@@ -69,7 +69,10 @@ class _Catalogue:
 
 
 async def _collect_remote(
-    checker: Checker, urls: Iterable[str], catalogue: _Catalogue, config: Config,
+    checker: Checker,
+    urls: Iterable[str],
+    catalogue: _Catalogue,
+    config: Config,
     warn: Callable[[str], None],
 ) -> None:
     for url in urls:
@@ -79,8 +82,13 @@ async def _collect_remote(
             warn(f"{url}: cannot fetch the page: {error}")
             continue
         for citation in extract_document(
-            page.body, source=url, base=page.final_url, kind=None,
-            content_type=page.content_type, config=config, warn=warn,
+            page.body,
+            source=url,
+            base=page.final_url,
+            kind=None,
+            content_type=page.content_type,
+            config=config,
+            warn=warn,
         ):
             catalogue.add(citation)
 

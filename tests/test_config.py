@@ -62,13 +62,21 @@ def test_host_tables_override_per_host(tmp_path: Path) -> None:
     assert config.concurrency_for("EXAMPLE.org") == 1
     assert config.concurrency_for("other.org") == 4
     assert config.interval_for("example.org") == 2.0
-    assert config.accepts("example.org", 501) and not config.accepts("example.org", 403)
+    assert config.accepts("example.org", 501)
+    assert not config.accepts("example.org", 403)
     assert config.accepts("other.org", 403)
 
 
 def test_flag_values_are_parsed_like_file_values() -> None:
-    config = load(None, {"accept": "403, 500-501", "fail_on": "broken,timeout",
-                         "headers": ["X-Token: a:b"], "resolve": ["a.test:80:127.0.0.1"]})
+    config = load(
+        None,
+        {
+            "accept": "403, 500-501",
+            "fail_on": "broken,timeout",
+            "headers": ["X-Token: a:b"],
+            "resolve": ["a.test:80:127.0.0.1"],
+        },
+    )
     assert config.accept == {403, 500, 501}
     assert config.fail_on == {Verdict.BROKEN, Verdict.TIMEOUT}
     assert dict(config.headers) == {"X-Token": "a:b"}

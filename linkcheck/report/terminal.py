@@ -6,7 +6,6 @@ document as `path:line`, so an editor can go straight to each one.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from types import TracebackType
 
 from rich.console import Console
@@ -20,9 +19,9 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
 
 from linkcheck.models import Citation, Fetch, Report, Result, Verdict
+from linkcheck.report import view
 
 STYLE = {
     Verdict.OK: "green",
@@ -37,8 +36,6 @@ STYLE = {
     Verdict.SKIPPED: "dim",
 }
 
-# What a person should look at, beyond what fails the run.
-WORTH_SHOWING = frozenset(STYLE) - {Verdict.OK, Verdict.REDIRECTED, Verdict.SKIPPED}
 
 
 class ProgressBar:
@@ -63,7 +60,10 @@ class ProgressBar:
         return self
 
     def __exit__(
-        self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         self._bar.stop()
 
@@ -79,38 +79,19 @@ class ProgressBar:
         self._bar.update(self._task, rate=f"{speed:.0f} URL/s" if speed else "")
 
 
-def _where(citation: Citation) -> str:
-    return f"{citation.source}:{citation.line}"
-
-
-def _problem_rows(report: Report) -> dict[str, list[tuple[Citation, Result]]]:
-    by_document: dict[str, list[tuple[Citation, Result]]] = defaultdict(list)
-    for result in report.results:
-        if result.verdict in WORTH_SHOWING:
-            for citation in result.citations:
-                by_document[citation.source].append((citation, result))
-    return by_document
-
-
 def print_summary(console: Console, report: Report, fail_on: frozenset[Verdict]) -> None:
+    """Problems by document (each URL once, with every line citing it), then counts."""
     for warning in report.warnings:
         console.print(f"[yellow]warning:[/] {escape(warning)}")
-    for document, rows in sorted(_problem_rows(report).items()):
+    for document, rows in view.by_document(view.problems(report, fail_on)).items():
         console.print(f"\n[bold]{escape(document)}[/]")
-        table = Table(show_header=False, box=None, pad_edge=False)
-        for citation, result in sorted(rows, key=lambda row: (row[0].line, row[0].column)):
-            fetch = result.fetch
-            detail = fetch.reason or ""
-            if fetch.suggestion:
-                detail += f" → {fetch.suggestion}"
-            table.add_row(
-                escape(_where(citation)),
-                _badge(fetch.verdict),
-                escape(result.url),
-                escape(citation.text[:40]),
-                escape(detail),
-            )
-        console.print(table)
+        cited: dict[str, list[Citation]] = {}
+        results: dict[str, Result] = {}
+        for citation, result in rows:
+            cited.setdefault(result.url, []).append(citation)
+            results[result.url] = result
+        for url, citations in cited.items():
+            _print_problem(console, results[url], citations, fail_on)
 
     counts = report.counts()
     parts = [
@@ -118,21 +99,32 @@ def print_summary(console: Console, report: Report, fail_on: frozenset[Verdict])
         for verdict in Verdict
         if counts.get(verdict)
     ]
-    citations = sum(len(result.citations) for result in report.results)
     console.print(
-        f"\n{len(report.results)} URLs in {citations} citations from {report.documents} "
-        f"documents: " + (", ".join(parts) or "nothing to check")
+        f"\n{view.checked_line(report)}: " + (", ".join(parts) or "nothing to check"),
+        highlight=False,
     )
     if not report.complete:
         console.print("[bold yellow]Interrupted: the report holds only what was checked.[/]")
     failing = len(report.failing(fail_on))
     if failing:
-        console.print(f"[bold red]{failing} URLs fail the run[/] (fail_on: {_names(fail_on)})")
+        names = ", ".join(sorted(verdict.value for verdict in fail_on))
+        console.print(f"[bold red]{view.plural(failing, 'URL')} fail the run[/] ({names})")
 
 
-def _badge(verdict: Verdict) -> str:
-    return f"[{STYLE[verdict]}]{verdict.value}[/]"
-
-
-def _names(verdicts: frozenset[Verdict]) -> str:
-    return ", ".join(sorted(verdict.value for verdict in verdicts))
+def _print_problem(
+    console: Console, result: Result, citations: list[Citation], fail_on: frozenset[Verdict]
+) -> None:
+    fetch = result.fetch
+    where = ", ".join(f"{c.line}:{c.column}" for c in citations)
+    text = next((c.text for c in citations if c.text), "")
+    console.print(
+        f"  [{STYLE[fetch.verdict]}]{fetch.verdict.value:<9}[/] {escape(where)}"
+        + (f"  [italic]{escape(text[:60])}[/]" if text else ""),
+        highlight=False,
+    )
+    console.print(f"            {escape(result.url)}", highlight=False, soft_wrap=True)
+    if fetch.reason:
+        console.print(f"            [dim]{escape(fetch.reason)}[/]", highlight=False)
+    fix = view.fix_for(result, fail_on)
+    if fix:
+        console.print(f"            {fix.kind}: {escape(fix.url)}", highlight=False, soft_wrap=True)
