@@ -1,0 +1,19 @@
+"""The check stage: one distinct URL in, one `Fetch` out.
+
+Modules, in the order a URL meets them:
+
+- `target`: what kind of check a URL needs (http(s), file, skipped, malformed);
+- `schedule`: per-host queues for `check_many`, per-host request slots and pacing;
+- `fetch`: HEAD, GET when HEAD is refused, redirects by hand, capped bodies;
+- `guard`: the private-address guard and the resolver that applies --resolve;
+- `retry`: the single retry rule (tenacity), Retry-After;
+- `classify`: exceptions and statuses to verdicts (the mapping is documented there);
+- `session`: the one aiohttp session; `files`: file:// URLs; `checker`: `Checker`.
+
+Every aiohttp and OS exception is converted into a `Fetch` inside this
+package (`classify.failure`); only cancellation leaves `Checker.check`.
+"""
+
+from linkcheck.check.checker import Checker, FetchError, Page
+
+__all__ = ["Checker", "FetchError", "Page"]

@@ -1,0 +1,216 @@
+"""One attempt at a URL: HEAD (or GET), redirects followed by hand, bodies read with a cap.
+
+Redirects are followed here rather than by aiohttp so that every hop is
+recorded, counted against its own host's slots, checked by the address guard
+and sent only the headers and credentials meant for it: URL userinfo and the
+sensitive shared headers (Authorization, Cookie) go to the original URL's
+origin only, per-host headers to their host only.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import replace
+from urllib.parse import urljoin, urlsplit
+
+import aiohttp
+from aiohttp import hdrs
+from yarl import URL
+
+from linkcheck.check.classify import (
+    REDIRECT_STATUSES,
+    Answer,
+    Failure,
+    Outcome,
+    failure,
+)
+from linkcheck.check.guard import Guard
+from linkcheck.check.retry import parse_retry_after
+from linkcheck.check.schedule import HostGates
+from linkcheck.check.target import http_problem, request_url
+from linkcheck.config import Config
+from linkcheck.models import Hop, Verdict
+
+# HEAD answers that many servers give wrongly: GET decides instead.
+HEAD_REFUSED = frozenset({400, 403, 404, 405, 501})
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+FIRST_CHUNK = 64 * 1024
+SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+
+Result = Answer | Failure
+
+
+class Fetcher:
+    """Runs request chains through the run's session, gates and guard."""
+
+    def __init__(
+        self, session: aiohttp.ClientSession, config: Config, gates: HostGates, guard: Guard
+    ) -> None:
+        self._session = session
+        self._config = config
+        self._gates = gates
+        self._guard = guard
+
+    async def chain(self, start: URL, *, head_first: bool, whole_body: bool) -> Outcome:
+        """Follow `start` to its final answer; `whole_body` reads any type up to max_body."""
+        origin = start.origin()
+        credentials = _basic_authorization(start)
+        current = start.with_user(None)
+        hops: list[Hop] = []
+        seen = {str(current)}
+        while True:
+            same_origin = current.origin() == origin
+            headers = self._headers(current, same_origin=same_origin)
+            configured = any(name.lower() == "authorization" for name in headers)
+            if same_origin and credentials and not configured:  # configured ones win
+                headers["Authorization"] = credentials
+            result, head = await self._hop(
+                current, head_first=head_first, whole_body=whole_body, headers=headers
+            )
+            final, note = str(current), _head_note(head, result)
+            if isinstance(result, Failure):
+                seen_status = result.status or (head.status if isinstance(head, Answer) else None)
+                last = seen_status or (hops[-1].status if hops else None)
+                return Outcome(final, tuple(hops), failure=result, head=note, status=last)
+            if result.status not in REDIRECT_STATUSES or result.accepted:
+                return Outcome(final, tuple(hops), answer=result, head=note, status=result.status)
+            hops.append(Hop(str(current), result.status))
+            target = _follow(current, result)
+            if isinstance(target, Failure):
+                reason = target
+            elif len(hops) > self._config.max_redirects:
+                limit = self._config.max_redirects
+                reason = Failure(Verdict.ERROR, f"too many redirects ({limit})")
+            elif str(target) in seen:
+                reason = Failure(Verdict.ERROR, "redirect loop")
+            else:
+                seen.add(str(target))
+                current = target
+                continue
+            return Outcome(str(current), tuple(hops), failure=reason, status=result.status)
+
+    async def _hop(
+        self,
+        url: URL,
+        *,
+        head_first: bool,
+        whole_body: bool,
+        headers: dict[str, str],
+    ) -> tuple[Result, Result | None]:
+        """The answer for one URL, and what HEAD got when GET had to decide."""
+        refused = self._guard.literal(url.raw_host or "")
+        if refused is not None:
+            return Failure(Verdict.SKIPPED, refused), None
+        if head_first:
+            head = await self._request("HEAD", url, headers, whole_body)
+            if isinstance(head, Answer) and (head.accepted or head.status not in HEAD_REFUSED):
+                return head, None
+            if isinstance(head, Failure) and not head.head_suspect:
+                return head, None
+        else:
+            head = None
+        return await self._request("GET", url, headers, whole_body), head
+
+    async def _request(
+        self,
+        method: str,
+        url: URL,
+        headers: dict[str, str],
+        whole_body: bool,
+    ) -> Result:
+        """One request inside its host's slot; every exception becomes a `Failure` here."""
+        host = url.raw_host or ""
+        status = None
+        try:
+            async with (
+                self._gates.slot(host),
+                self._session.request(
+                    method, url, headers=headers, allow_redirects=False
+                ) as response,
+            ):
+                status = response.status
+                return await self._answer(method, host, response, whole_body)
+        except Exception as exc:  # the check stage's one boundary, see classify
+            return replace(failure(exc, self._config), status=status)
+
+    async def _answer(
+        self, method: str, host: str, response: aiohttp.ClientResponse, whole_body: bool
+    ) -> Answer:
+        status = response.status
+        success = 200 <= status < 300
+        accepted = not success and self._config.accepts(host, status)
+        body = b""
+        if method == "GET":
+            # An HTML page may be needed whole (fragments, soft 404s); of anything
+            # else, the first chunk proves the transfer starts. Never a whole file.
+            wanted = (success or accepted) and (whole_body or response.content_type in HTML_TYPES)
+            body = await _read(response.content, self._config.max_body, whole=wanted)
+        return Answer(
+            status=status,
+            phrase=response.reason or "",
+            location=response.headers.get(hdrs.LOCATION),
+            retry_after=parse_retry_after(response.headers.get(hdrs.RETRY_AFTER)),
+            content_type=response.headers.get(hdrs.CONTENT_TYPE, ""),
+            challenge=response.headers.get("cf-mitigated", "").lower() == "challenge",
+            accepted=accepted,
+            body=body,
+        )
+
+    def _headers(self, url: URL, *, same_origin: bool) -> dict[str, str]:
+        shared = self._config.headers
+        if not same_origin:
+            shared = {k: v for k, v in shared.items() if k.lower() not in SENSITIVE_HEADERS}
+        return {**shared, **self._config.host(url.raw_host or "").headers}
+
+
+async def _read(content: aiohttp.StreamReader, cap: int, *, whole: bool) -> bytes:
+    """Up to `cap` decompressed bytes, or only the first chunk unless `whole`."""
+    parts: list[bytes] = []
+    size = 0
+    while size < cap:
+        part = await content.read(min(FIRST_CHUNK, cap - size))
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+        if not whole:
+            break
+    return b"".join(parts)
+
+
+def _basic_authorization(url: URL) -> str | None:
+    """The Authorization header for URL userinfo (`user:password@`), if any."""
+    if url.user is None and url.password is None:
+        return None
+    pair = f"{url.user or ''}:{url.password or ''}".encode()
+    return "Basic " + base64.b64encode(pair).decode("ascii")
+
+
+def _follow(current: URL, answer: Answer) -> URL | Failure:
+    """Where a redirect points, resolved against the current URL."""
+    location = (answer.location or "").strip()
+    if not location:
+        return Failure(Verdict.ERROR, f"{answer.status} redirect without Location")
+    try:
+        joined = urljoin(str(current), location)
+        scheme = urlsplit(joined).scheme
+        if scheme not in ("http", "https"):
+            return Failure(Verdict.ERROR, f"redirect to unsupported scheme {scheme}:")
+        target = request_url(joined)
+    except (ValueError, UnicodeError):
+        return Failure(Verdict.ERROR, f"bad Location {location[:100]!r}")
+    problem = http_problem(target)
+    if problem is not None:
+        return Failure(Verdict.ERROR, f"bad Location: {problem}")
+    return target.with_user(None)
+
+
+def _head_note(head: Result | None, result: Result) -> str | None:
+    """What HEAD got, when it differs from what GET got and so explains the reason."""
+    if isinstance(head, Answer):
+        same = isinstance(result, Answer) and result.status == head.status
+        return None if same else f"HEAD {head.status}"
+    if isinstance(head, Failure):
+        same = isinstance(result, Failure) and result.reason == head.reason
+        return None if same else f"HEAD {head.reason}"
+    return None

@@ -1,0 +1,201 @@
+"""Which addresses a check may connect to, and the resolver that enforces it.
+
+A link checker fetches URLs that strangers wrote, so a cited URL must not be a
+way into the machine's own network (cloud metadata at 169.254.169.254, an
+admin page on 10.0.0.5, a service on localhost). The decision is made on the
+address actually connected to:
+
+- names: `GuardedResolver` filters every answer of the resolver, so DNS
+  rebinding and redirects to names of private hosts are caught where aiohttp
+  connects;
+- IP literals: aiohttp never asks the resolver about them, so the fetcher asks
+  `Guard.literal` before each request.
+
+Addresses that are not globally routable (private, loopback, link-local,
+unique-local, unspecified, reserved, shared, documentation) and multicast
+addresses are refused unless `allow_private` is set, or the address is in an
+explicitly allowed network. The proxy named in the environment is the user's
+own choice and exempt; through a proxy the target's name is resolved by the
+proxy, so only IP literals can be checked there.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterable, Mapping, Sequence
+
+from aiohttp.abc import AbstractResolver, ResolveResult
+
+from linkcheck.config import ConfigError
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_NUMERIC = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
+
+
+class PrivateAddressError(OSError):
+    """Raised by the resolver so that aiohttp aborts the connection attempt."""
+
+    def __init__(self, address: str) -> None:
+        super().__init__(f"private address {address}")
+        self.address = address
+
+
+def private_reason(address: str) -> str:
+    return f"private address {address} (set allow_private to check it)"
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 one stands for (mapped, 6to4, NAT64)."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in _NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def is_public(address: IPAddress) -> bool:
+    """True for a globally routable unicast address."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(address)
+        if embedded is not None:
+            return is_public(embedded)
+        if address.is_site_local:
+            return False
+    return address.is_global and not address.is_multicast and not address.is_reserved
+
+
+def parse_address(text: str) -> IPAddress | None:
+    """An IP address from a URL host or a resolver answer; brackets and zone id dropped."""
+    try:
+        return ipaddress.ip_address(text.strip("[]").split("%")[0])
+    except ValueError:
+        return None
+
+
+class Guard:
+    """The decision, as a pure function of an address and the settings."""
+
+    def __init__(
+        self,
+        *,
+        allow_private: bool,
+        allowed_networks: Iterable[IPNetwork] = (),
+        exempt_hosts: Iterable[str] = (),
+    ) -> None:
+        self._allow_private = allow_private
+        self._allowed = tuple(allowed_networks)
+        self._exempt = frozenset(host.lower() for host in exempt_hosts)
+
+    def blocks(self, address: str) -> bool:
+        """True when connecting to `address` is not allowed (unparsable: refused)."""
+        if self._allow_private:
+            return False
+        parsed = parse_address(address)
+        if parsed is None:
+            return True
+        if any(parsed.version == net.version and parsed in net for net in self._allowed):
+            return False
+        return not is_public(parsed)
+
+    def exempt(self, host: str) -> bool:
+        return host.lower() in self._exempt
+
+    def literal(self, host: str) -> str | None:
+        """The reason to skip a URL whose host is a refused IP literal."""
+        if parse_address(host) is None or not self.blocks(host):
+            return None
+        return private_reason(host.strip("[]"))
+
+
+def _key(host: str, port: int | str) -> tuple[str, int]:
+    return host.rstrip(".").lower(), int(port)
+
+
+def parse_resolve(entries: Sequence[str]) -> dict[tuple[str, int], tuple[str, ...]]:
+    """`HOST:PORT:ADDRESS[,ADDRESS]` entries (curl --resolve) by (host, port)."""
+    table: dict[tuple[str, int], tuple[str, ...]] = {}
+    for entry in entries:
+        host, port, addresses = entry.split(":", 2)
+        parsed = tuple(a.strip().strip("[]") for a in addresses.split(","))
+        if any(parse_address(a) is None for a in parsed):
+            raise ConfigError(f"resolve: {entry!r}: ADDRESS must be IP addresses")
+        table[_key(host, port)] = parsed
+    return table
+
+
+def parse_connect_to(entries: Sequence[str]) -> dict[tuple[str, int], tuple[str, int]]:
+    """`HOST:PORT:CONNECT_HOST:CONNECT_PORT` entries (curl --connect-to) by (host, port)."""
+    table: dict[tuple[str, int], tuple[str, int]] = {}
+    for entry in entries:
+        host, port, to_host, to_port = entry.split(":")
+        table[_key(host, port)] = (to_host, int(to_port))
+    return table
+
+
+class GuardedResolver(AbstractResolver):
+    """Applies --connect-to and --resolve, asks `inner` otherwise, then filters.
+
+    The URL's host stays what TLS verifies and what the Host header says;
+    only the address (and with --connect-to the port) connected to changes.
+    Filtering here means aiohttp only ever connects to addresses the guard
+    allowed; when none is left, `PrivateAddressError` aborts the request.
+    """
+
+    def __init__(
+        self,
+        inner: AbstractResolver,
+        guard: Guard,
+        *,
+        resolve: Mapping[tuple[str, int], tuple[str, ...]],
+        connect_to: Mapping[tuple[str, int], tuple[str, int]],
+        owns_inner: bool,
+    ) -> None:
+        self._inner = inner
+        self._guard = guard
+        self._resolve = resolve
+        self._connect_to = connect_to
+        self._owns_inner = owns_inner
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        redirect = self._connect_to.get(_key(host, port))
+        if redirect is None:
+            answers = await self._lookup(host, port, family)
+        else:
+            to_host, to_port = redirect
+            found = await self._lookup(to_host, to_port, family)
+            answers = [ResolveResult(**{**a, "hostname": host, "port": to_port}) for a in found]
+        if self._guard.exempt(host):
+            return answers
+        allowed = [a for a in answers if not self._guard.blocks(a["host"])]
+        if answers and not allowed:
+            raise PrivateAddressError(answers[0]["host"])
+        return allowed
+
+    async def _lookup(
+        self, host: str, port: int, family: socket.AddressFamily
+    ) -> list[ResolveResult]:
+        forced = self._resolve.get(_key(host, port))
+        if forced is not None:
+            return [_numeric(host, address, port) for address in forced]
+        if parse_address(host) is not None:
+            return [_numeric(host, host.strip("[]"), port)]
+        return await self._inner.resolve(host, port, family)
+
+    async def close(self) -> None:
+        if self._owns_inner:
+            await self._inner.close()
+
+
+def _numeric(host: str, address: str, port: int) -> ResolveResult:
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    return ResolveResult(
+        hostname=host, host=address, port=port, family=family, proto=0, flags=_NUMERIC
+    )
