@@ -1,0 +1,180 @@
+"""HTML: `a[href]`, `area[href]` and, with `resources`, embedded resources.
+
+lxml decides which elements exist (so nothing inside comments, scripts or
+attribute values is taken for a tag), but the position and the URL as
+written come from the source: lxml's `sourceline` is the line where a start
+tag *ends* and stops counting at 65535, and attribute values come back with
+entities such as `&amp;` decoded. So each element's start tag is found
+again in the source, in document order, from a cursor, and the element's
+attribute value checks that the right tag was found.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterator
+from functools import cache
+from typing import NamedTuple
+
+from lxml import etree
+
+from linkcheck.collect.common import LineIndex, collapse, normalise_newlines, shorten
+from linkcheck.collect.model import Document
+from linkcheck.models import Citation
+
+_LINKS = {"a": ("href",), "area": ("href",)}
+_RESOURCES = {
+    **_LINKS,
+    "img": ("src", "srcset"),
+    "link": ("href",),
+    "script": ("src",),
+    "iframe": ("src",),
+    "source": ("src", "srcset"),
+}
+# How many same-named tags past the cursor may be looked at for the one whose
+# value matches, before settling for the first that has the attribute.
+_LOOKAHEAD = 8
+
+_SPACE = r"\t\n\f\r "  # HTML's whitespace, narrower than Python's \s
+_ATTRIBUTE = re.compile(
+    rf"""[{_SPACE}/]*(?P<name>[^{_SPACE}/>][^{_SPACE}/>=]*)"""
+    rf"""(?:[{_SPACE}]*=[{_SPACE}]*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<uq>[^{_SPACE}>]*)))?"""
+)
+_HIDING = (("<!--", "-->"), ("<script", "</script"), ("<style", "</style"), ("<", ">"))
+# A srcset is "url [descriptors], url [descriptors], ..."; a URL may hold
+# commas, and one directly followed by commas has no descriptors.
+_SRCSET_URL = re.compile(rf"[{_SPACE},]*([^{_SPACE},][^{_SPACE}]*)")
+_DESCRIPTORS = re.compile(r"[^,(]*(?:\([^)]*\)[^,(]*)*,?")
+
+
+class Link(NamedTuple):
+    """A link found in HTML source: `url` as written starts at offset `start`."""
+
+    start: int
+    url: str
+    href: str
+    text: str
+
+
+def extract(text: str, document: Document, *, resources: bool) -> Iterator[Citation]:
+    text = normalise_newlines(text)  # as libxml2 does in attribute values
+    root = parse(text)
+    if root is None:
+        return
+    base = next((href for element in root.iter("base") if (href := element.get("href"))), None)
+    if base is not None:
+        document = document.with_base(base)
+    index = LineIndex(text)
+    for link in links(text, root, resources=resources):
+        line, column = index.position(link.start)
+        yield document.cite(line, column, link.url, link.href, link.text)
+
+
+def parse(text: str) -> etree._Element | None:
+    parser = etree.HTMLParser(encoding="utf-8", huge_tree=True, no_network=True)
+    try:
+        return etree.fromstring(text.encode("utf-8"), parser)
+    except etree.LxmlError:  # libxml2 recovers from nearly anything; not from everything
+        return None
+
+
+def links(text: str, root: etree._Element, *, resources: bool) -> Iterator[Link]:
+    """The links of the document `root` parsed from `text`, in document order."""
+    wanted = _RESOURCES if resources else _LINKS
+    cursor = 0
+    for element in root.iter(*wanted):
+        values = {name: value for name in wanted[element.tag] if (value := element.get(name))}
+        if not values:
+            continue
+        found = _locate(text, element.tag, values, cursor, visible=True) or _locate(
+            text, element.tag, values, cursor, visible=False
+        )
+        if found is None:
+            continue
+        cursor, written = found
+        description = _describe(element)
+        for name, (start, raw) in sorted(written.items(), key=_in_source_order):
+            if name == "srcset":
+                for offset, url in _srcset(raw):
+                    yield Link(start + offset, url, html.unescape(url), description)
+            elif url := raw.strip():
+                lead = len(raw) - len(raw.lstrip())
+                yield Link(start + lead, url, values[name], description)
+
+
+def _locate(
+    text: str, tag: str, values: dict[str, str], cursor: int, *, visible: bool
+) -> tuple[int, dict[str, tuple[int, str]]] | None:
+    """Where the start tag of an element with these attribute values is
+    written: the end of the tag, and each attribute's (offset, raw value).
+    `visible`: not in what looks like a comment, script, style or another
+    tag (a second look without it finds tags after, say, a "<" in text)."""
+    fallback = None
+    for tries, match in enumerate(_tag_pattern(tag).finditer(text, cursor)):
+        if visible and _hidden(text, cursor, match.start()):
+            continue
+        attributes, end = _attributes(text, match.end())
+        written = {name: attributes[name] for name in values if name in attributes}
+        if len(written) == len(values) and all(
+            html.unescape(raw) == values[name] for name, (_, raw) in written.items()
+        ):
+            return end, written
+        if fallback is None and written:
+            fallback = end, written
+        if tries == _LOOKAHEAD:
+            break
+    return fallback
+
+
+def _in_source_order(attribute: tuple[str, tuple[int, str]]) -> int:
+    return attribute[1][0]
+
+
+def _hidden(text: str, cursor: int, pos: int) -> bool:
+    """Whether `pos` is inside a comment, script, style or tag opened after
+    `cursor` (which is never inside one: it is the end of a real start tag)."""
+    for opening, closing in _HIDING:
+        if text.rfind(opening, cursor, pos) > text.rfind(closing, cursor, pos):
+            return True
+    return False
+
+
+def _srcset(raw: str) -> Iterator[tuple[int, str]]:
+    pos = 0
+    while (match := _SRCSET_URL.match(raw, pos)) is not None:
+        url, pos = match[1], match.end()
+        if url.endswith(","):
+            url = url.rstrip(",")
+        elif descriptors := _DESCRIPTORS.match(raw, pos):
+            pos = descriptors.end()
+        yield match.start(1), url
+
+
+@cache
+def _tag_pattern(tag: str) -> re.Pattern[str]:
+    return re.compile(rf"<{re.escape(tag)}(?=[{_SPACE}/>]|\Z)", re.IGNORECASE)
+
+
+def _attributes(text: str, pos: int) -> tuple[dict[str, tuple[int, str]], int]:
+    """A start tag's attributes from `pos` on (the first of a name wins, as in
+    HTML): name -> (offset of the value, raw value); and where the tag ends."""
+    attributes: dict[str, tuple[int, str]] = {}
+    while (match := _ATTRIBUTE.match(text, pos)) is not None:
+        group = match.lastgroup or "name"  # the value's group, or "name" for no value
+        value = (match.end(), "") if group == "name" else (match.start(group), match[group])
+        attributes.setdefault(match["name"].lower(), value)
+        pos = match.end()
+    return attributes, pos
+
+
+def _describe(element: etree._Element) -> str:
+    """The citation text: an anchor's text, else an image's alt, else a title."""
+    if element.tag == "a":
+        words = collapse("".join(element.itertext()))
+        if words:
+            return shorten(words)
+        image = next((img for img in element.iter("img") if img.get("alt")), None)
+        if image is not None:
+            return shorten(image.get("alt", ""))
+    return shorten(element.get("alt") or element.get("title") or "")

@@ -1,0 +1,418 @@
+"""Markdown: CommonMark structure by markdown-it-py, prose by `prose.scan`.
+
+Cited: inline links, reference links (a use cites its definition's URL, at
+the position where the definition writes it; a definition never used is
+cited once, under its label), autolinks, bare URLs and `(/path)` in prose,
+links in raw HTML, and images with `resources`. Nothing inside code blocks,
+code spans, link text or image descriptions; YAML front matter is skipped.
+
+markdown-it's `normalizeLink`/`validateLink` are replaced so hrefs come back
+as written and `javascript:` links are seen (the check stage skips them with
+a reason). markdown-it maps blocks to lines only, so the rules that make
+links, images, autolinks, code spans and inline HTML are wrapped to record
+their span in the block's inline source, and the reference rule to record
+where a definition writes its URL; `_BlockMap` turns those offsets into
+document positions, and prose is scanned in the raw source between spans.
+
+Documents larger than `CHUNK_CHARS` characters are parsed in chunks, cut
+at a blank line outside fenced code before an unindented line, so memory
+stays bounded. They are read twice: first block rules only, for the
+definitions (a use may come chunks before its definition), then in full.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache, partial
+from itertools import chain, islice
+from typing import Any
+
+from markdown_it import MarkdownIt, rules_block, rules_inline
+from markdown_it.common.utils import unescapeAll
+from markdown_it.rules_block import StateBlock
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+
+from linkcheck.collect import html, prose
+from linkcheck.collect.common import LineIndex, context, shorten
+from linkcheck.collect.model import Document
+from linkcheck.models import Citation
+
+CHUNK_CHARS = 64 * 1024  # markdown-it's tokens take some 20 times the text's size
+
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_ANCHOR = re.compile(r"<a[\t\n\f\r />]", re.IGNORECASE)
+_DEFINITION_LABEL = re.compile(r"\[(?:\\.|[^\\\[\]])*\]:[ \t\n]*", re.S)
+# inline rule -> the token it makes whose span is recorded
+_SPANNING = {
+    "link": (rules_inline.link, "link_open"),
+    "image": (rules_inline.image, "image"),
+    "autolink": (rules_inline.autolink, "link_open"),
+    "backticks": (rules_inline.backtick, "code_inline"),
+    "html_inline": (rules_inline.html_inline, "html_inline"),
+}
+
+InlineRule = Callable[[StateInline, bool], bool]
+BlockRule = Callable[[StateBlock, int, int, bool], bool]
+Position = Callable[[int], tuple[int, int]]  # offset in a block's content -> (line, column)
+
+
+def extract(
+    blocks: Callable[[], Iterable[str]], document: Document, *, resources: bool
+) -> Iterator[Citation]:
+    """The citations of the document whose text `blocks()` gives (afresh at
+    each call), in document order within each chunk; in a document of
+    several chunks, definitions no link uses come last."""
+    reader = _Reader(document, resources)
+    chunks = _chunks(blocks())
+    opening = list(islice(chunks, 2))
+    if len(opening) > 1:
+        for first, lines in _chunks(blocks()):
+            reader.define(first, lines)
+    for first, lines in chain(opening, chunks):
+        reader.chunk(first, lines)
+        if len(opening) > 1:
+            yield from reader.flush()
+    reader.cite_unused()
+    yield from reader.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class _Definition:
+    line: int
+    column: int
+    url: str
+    href: str
+    label: str
+
+
+class _Reader:
+    """One document's citations, chunk after chunk."""
+
+    def __init__(self, document: Document, resources: bool) -> None:
+        self.document = document
+        self.resources = resources
+        self.env: dict[str, Any] = {}  # markdown-it's, holding the definitions
+        self.definitions: dict[str, _Definition] = {}  # the first of each label
+        self.written: list[tuple[str, _Definition]] = []  # every definition, in order
+        self.used: set[str] = set()
+        self.previous = ""  # the last non-empty line before the chunk
+        self.first = 1
+        self.lines: list[str] = []
+        self.citations: list[Citation] = []
+
+    def define(self, first: int, lines: list[str]) -> None:
+        """Learn the definitions in a chunk, parsing its blocks only."""
+        source = "\n".join(_without_front_matter(lines) if first == 1 else lines)
+        tokens: list[Token] = []
+        _parser().block.parse(source, _parser(), self.env, tokens)
+        index = LineIndex(source, first)
+        for token in tokens:
+            if token.type == "definition":
+                self.definitions.setdefault(*self._definition(token, index))
+
+    def chunk(self, first: int, lines: list[str]) -> None:
+        """Collect the citations of `lines`, the first being document line `first`."""
+        if first == 1:
+            lines = _without_front_matter(lines)
+        self.first, self.lines = first, lines
+        self.env.pop("duplicate_refs", None)
+        source = "\n".join(lines)
+        tokens = _parser().parse(source, self.env)
+        index = LineIndex(source, first)
+        for token in tokens:  # first, as links may come before their definition
+            if token.type == "definition":
+                key, definition = self._definition(token, index)
+                self.definitions.setdefault(key, definition)
+                self.written.append((key, definition))
+        for token in tokens:
+            if token.type == "inline":
+                self._inline(token)
+            elif token.type == "html_block":
+                assert token.map is not None
+                self._html(token.content, _BlockMap(token.content, self, token.map[0]).position)
+        self.previous = self._previous(len(lines))
+
+    def cite_unused(self) -> None:
+        """Cite, under its label, each definition no link uses (or a later one of a label)."""
+        for key, definition in self.written:
+            if key not in self.used or self.definitions[key] != definition:
+                self._cite_definition(definition, definition.label)
+
+    def flush(self) -> list[Citation]:
+        """The citations collected since the last flush, in document order."""
+        citations, self.citations = self.citations, []
+        return sorted(citations, key=lambda citation: (citation.line, citation.column))
+
+    def _definition(self, token: Token, index: LineIndex) -> tuple[str, _Definition]:
+        offset, url = token.meta["written"]
+        line, column = index.position(offset)
+        label = shorten(token.meta["label"])
+        return token.meta["id"], _Definition(line, column, url, token.meta["url"], label)
+
+    def _cite(self, position: tuple[int, int], url: str, href: str, text: str) -> None:
+        if url:
+            self.citations.append(self.document.cite(*position, url, href, text))
+
+    def _cite_definition(self, definition: _Definition, text: str) -> None:
+        position = (definition.line, definition.column)
+        self._cite(position, definition.url, definition.href, text)
+
+    def _previous(self, index: int) -> str:
+        """The last non-empty line before chunk line `index`."""
+        for number in range(index - 1, -1, -1):
+            if self.lines[number].strip():
+                return self.lines[number]
+        return self.previous
+
+    def _prose_text(self, position: tuple[int, int], url: str, *, around: bool) -> str:
+        index, start = position[0] - self.first, position[1] - 1
+        line = self.lines[index]
+        return context(line, start, start + len(url), self._previous(index), around=around)
+
+    def _inline(self, token: Token) -> None:
+        assert token.map is not None
+        assert token.children is not None
+        source: str = token.content
+        where = _BlockMap(source, self, token.map[0])
+        spans: list[tuple[int, int]] = []
+        children = token.children
+        for number, child in enumerate(children):
+            span = child.meta.get("span") if child.meta else None
+            if span is None:
+                continue
+            spans.append(span)
+            if child.type == "link_open":
+                text = _plain(_inside(children, number, _closes_link))
+                self._link(child, text, source, where)
+            elif child.type == "image" and self.resources:
+                self._link(child, child.content, source, where)
+            elif child.type == "html_inline":
+                anchor = _ANCHOR.match(child.content)
+                text = _plain(_inside(children, number, _closes_anchor)) if anchor else ""
+                self._html(child.content, partial(_shifted, where.position, span[0]), text)
+        for start, end in _gaps(spans, len(source)):
+            for found in prose.scan(source, start, end):
+                position = where.position(found.start)
+                text = self._prose_text(position, found.url, around=not found.standalone)
+                self._cite(position, found.url, unescapeAll(found.href), text)
+
+    def _link(self, token: Token, text: str, source: str, where: _BlockMap) -> None:
+        href = str(token.attrs.get("src" if token.type == "image" else "href", ""))
+        if token.markup == "autolink":
+            start, end = token.meta["span"]
+            position = where.position(start + 1)
+            url = source[start + 1 : end - 1]
+            self._cite(position, url, href, self._prose_text(position, url, around=True))
+        elif "label" in token.meta:
+            definition = self.definitions.get(token.meta["label"])
+            if definition is not None:
+                self.used.add(token.meta["label"])
+                self._cite_definition(definition, shorten(text))
+        elif token.meta.get("written") is not None:
+            offset, url = token.meta["written"]
+            self._cite(where.position(offset), url, href, shorten(text))
+
+    def _html(self, source: str, position: Position, text: str = "") -> None:
+        """Links in raw HTML; `text` describes those without their own (an
+        inline `<a href>`, whose text follows as Markdown)."""
+        root = html.parse(source)
+        if root is None:
+            return
+        for link in html.links(source, root, resources=self.resources):
+            self._cite(position(link.start), link.url, link.href, link.text or shorten(text))
+
+
+def _shifted(position: Position, shift: int, offset: int) -> tuple[int, int]:
+    return position(shift + offset)
+
+
+class _BlockMap:
+    """Offsets in a block's content to document positions.
+
+    Each line of the content is the end of one source line, less container
+    markers (`>`, list markers) and indentation, so it is found in that line;
+    the first may come from a later line than the block's first, when
+    markdown-it's `str.strip()` ate lines of Unicode whitespace before it.
+    """
+
+    def __init__(self, content: str, reader: _Reader, first_index: int) -> None:
+        lines = reader.lines
+        self._first = reader.first
+        self._starts: list[int] = []
+        self._lines: list[int] = []
+        self._columns: list[int] = []
+        offset, index = 0, first_index
+        for number, piece in enumerate(content.split("\n")):
+            stripped = piece.lstrip(" \t")
+            column = lines[index].find(stripped)
+            while number == 0 and column < 0 and index + 1 < len(lines):
+                index += 1
+                column = lines[index].find(stripped)
+            self._starts.append(offset)
+            self._lines.append(index)
+            self._columns.append(max(column, 0) - (len(piece) - len(stripped)))
+            offset += len(piece) + 1
+            index = min(index + 1, len(lines) - 1)
+
+    def position(self, offset: int) -> tuple[int, int]:
+        piece = bisect_right(self._starts, offset) - 1
+        column = self._columns[piece] + offset - self._starts[piece] + 1
+        return self._first + self._lines[piece], column
+
+
+def _inside(children: list[Token], opening: int, closes: Callable[[Token], bool]) -> list[Token]:
+    closing = next(
+        (n for n in range(opening + 1, len(children)) if closes(children[n])), len(children)
+    )
+    return children[opening + 1 : closing]
+
+
+def _closes_link(token: Token) -> bool:
+    return token.type == "link_close"
+
+
+def _closes_anchor(token: Token) -> bool:
+    return token.type == "html_inline" and token.content[:3].lower() == "</a"
+
+
+def _plain(tokens: list[Token]) -> str:
+    """A link's text: its words, code and image descriptions."""
+    words = {"text", "code_inline", "image"}
+    return "".join(
+        token.content if token.type in words else " " if token.type.endswith("break") else ""
+        for token in tokens
+    )
+
+
+def _gaps(spans: list[tuple[int, int]], length: int) -> Iterator[tuple[int, int]]:
+    """The stretches of a block's source outside the (possibly nested) spans."""
+    position = 0
+    for start, end in sorted(spans):
+        if start > position:
+            yield position, start
+        position = max(position, end)
+    if position < length:
+        yield position, length
+
+
+def _chunks(blocks: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
+    """The document's lines in chunks: (first line number, lines)."""
+    chunk: list[str] = []
+    first, size, fence, after_blank = 1, 0, "", False
+    lines = (line for block in blocks for line in block.split("\n"))
+    for number, line in enumerate(lines, 1):
+        if size >= CHUNK_CHARS and after_blank and not fence and line[:1] not in ("", " ", "\t"):
+            yield first, chunk
+            chunk, first, size = [], number, 0
+        chunk.append(line)
+        size += len(line) + 1
+        marker = _FENCE.match(line)
+        if not fence:
+            fence = marker[1] if marker else ""
+        elif marker and marker[1][0] == fence[0] and len(marker[1]) >= len(fence):
+            fence = "" if not line[marker.end() :].strip() else fence
+        after_blank = not line.strip()
+    if chunk:
+        yield first, chunk
+
+
+def _without_front_matter(lines: list[str]) -> list[str]:
+    """The lines with a leading `---` YAML block blanked (line numbers kept)."""
+    if lines and lines[0].rstrip() == "---":
+        for end in range(1, len(lines)):
+            if lines[end].rstrip() in ("---", "..."):
+                return [""] * (end + 1) + lines[end + 1 :]
+    return lines
+
+
+@cache
+def _parser() -> MarkdownIt:
+    parser = MarkdownIt("commonmark", {"inline_definitions": True, "store_labels": True})
+    # markdown-it's documented override points, typed as methods
+    parser.normalizeLink = _as_written  # type: ignore[method-assign]
+    parser.validateLink = _anything  # type: ignore[method-assign]
+    for name, (rule, token_type) in _SPANNING.items():
+        parser.inline.ruler.at(name, _recording_span(rule, token_type))
+    parser.block.ruler.at("reference", _recording_definition(rules_block.reference))
+    return parser
+
+
+def _as_written(url: str) -> str:
+    return url
+
+
+def _anything(url: str) -> bool:
+    return True
+
+
+def _recording_span(rule: InlineRule, token_type: str) -> InlineRule:
+    def recording(state: StateInline, silent: bool) -> bool:
+        start, count = state.pos, len(state.tokens)
+        if not rule(state, silent):
+            return False
+        if not silent:
+            token = next((t for t in state.tokens[count:] if t.type == token_type), None)
+            if token is not None:
+                token.meta["span"] = (start, state.pos)
+                if rule in (rules_inline.link, rules_inline.image) and "label" not in token.meta:
+                    image = rule is rules_inline.image
+                    token.meta["written"] = _inline_destination(state, start, image=image)
+        return True
+
+    return recording
+
+
+def _inline_destination(state: StateInline, start: int, *, image: bool) -> tuple[int, str] | None:
+    """Where `[text](url)` / `![alt](url)` starting at `start` writes its URL."""
+    helpers = state.md.helpers
+    label_end = helpers.parseLinkLabel(state, start + 1 if image else start, not image)
+    source, pos = state.src, label_end + 2  # past "]("
+    while pos < state.posMax and source[pos] in " \t\n":
+        pos += 1
+    result = helpers.parseLinkDestination(source, pos, state.posMax)
+    if not result.ok:
+        return None
+    return _unbracketed(pos, source[pos : result.pos])
+
+
+def _recording_definition(rule: BlockRule) -> BlockRule:
+    def recording(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+        count = len(state.tokens)
+        if not rule(state, start_line, end_line, silent):
+            return False
+        if not silent and len(state.tokens) > count and state.tokens[-1].type == "definition":
+            state.tokens[-1].meta["written"] = _definition_destination(state, start_line)
+        return True
+
+    return recording
+
+
+def _definition_destination(state: StateBlock, start_line: int) -> tuple[int, str]:
+    """Where a definition on lines start_line..state.line writes its URL, as
+    an offset into the chunk (the rule reads each line from its first
+    non-space character after the container markers)."""
+    starts, pieces = [], []
+    for line in range(start_line, state.line):
+        begin = state.bMarks[line] + state.tShift[line]
+        starts.append(begin)
+        pieces.append(state.src[begin : state.eMarks[line] + 1])
+    text = "".join(pieces)
+    match = _DEFINITION_LABEL.match(text)
+    pos = match.end() if match else 0
+    result = state.md.helpers.parseLinkDestination(text, pos, len(text))
+    written = text[pos : result.pos] if result.ok else ""
+    piece, offset = 0, pos
+    while piece + 1 < len(pieces) and offset >= len(pieces[piece]):
+        offset -= len(pieces[piece])
+        piece += 1
+    return _unbracketed(starts[piece] + offset, written)
+
+
+def _unbracketed(offset: int, written: str) -> tuple[int, str]:
+    if written.startswith("<") and written.endswith(">") and len(written) >= 2:
+        return offset + 1, written[1:-1]
+    return offset, written

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from linkcheck.collect import extract_document
+from linkcheck.config import Config
+
+PAGE = "https://site.org/a/page.html"
+
+
+def _html(
+    source: str, *, resources: bool = False, base: str | None = PAGE
+) -> list[tuple[int, int, str, str, str]]:
+    warnings: list[str] = []
+    found = extract_document(
+        source.encode(),
+        source=PAGE,
+        base=base,
+        kind=None,
+        content_type="text/html; charset=utf-8",
+        config=Config(resources=resources),
+        warn=warnings.append,
+    )
+    result = [(c.line, c.column, c.url, c.resolved, c.text) for c in found]
+    assert warnings == []
+    return result
+
+
+def test_anchors_and_areas_with_their_text() -> None:
+    source = (
+        "<!doctype html><p>See <a\n"
+        '   class="x" href="page2.html?a=1&amp;b=2#frag">the  <b>second</b>\n page</a>'
+        " and <A HREF='/root'>root</A>\n"
+        '<map><area href="map.html" alt="Map area"></map>\n'
+        '<a href="javascript:void(0)"><img src="x.png" alt="Logo"></a>'
+        '<a href="mailto:a@b.org" title="Mail us"></a>\n'
+    )
+    assert _html(source) == [
+        (
+            2,
+            20,
+            "page2.html?a=1&amp;b=2#frag",
+            "https://site.org/a/page2.html?a=1&b=2#frag",
+            "the second page",
+        ),
+        (3, 24, "/root", "https://site.org/root", "root"),
+        (4, 18, "map.html", "https://site.org/a/map.html", "Map area"),
+        (5, 10, "javascript:void(0)", "javascript:void(0)", "Logo"),
+        (5, 71, "mailto:a@b.org", "mailto:a@b.org", "Mail us"),
+    ]
+
+
+def test_resources_only_when_asked() -> None:
+    source = (
+        '<link rel="stylesheet" href="s.css"><script src="app.js"></script>\n'
+        '<img src="i.png" srcset="a.png 1x, b,c.png 2x,d.png" alt="pic">\n'
+        '<iframe src="https://v.org/embed" title="Video"></iframe>\n'
+        '<picture><source srcset="w.webp" src="f.png"></picture>\n'
+    )
+    assert _html(source) == []
+    assert _html(source, resources=True) == [
+        (1, 30, "s.css", "https://site.org/a/s.css", ""),
+        (1, 50, "app.js", "https://site.org/a/app.js", ""),
+        (2, 11, "i.png", "https://site.org/a/i.png", "pic"),
+        (2, 26, "a.png", "https://site.org/a/a.png", "pic"),
+        (2, 36, "b,c.png", "https://site.org/a/b,c.png", "pic"),
+        (2, 47, "d.png", "https://site.org/a/d.png", "pic"),
+        (3, 14, "https://v.org/embed", "https://v.org/embed", "Video"),
+        (4, 26, "w.webp", "https://site.org/a/w.webp", ""),
+        (4, 39, "f.png", "https://site.org/a/f.png", ""),
+    ]
+
+
+def test_base_href_is_honoured() -> None:
+    source = (
+        '<head><base href="https://cdn.org/docs/"></head><a href="x.html">x</a><a href="/y">y</a>'
+    )
+    assert [c[3] for c in _html(source)] == ["https://cdn.org/docs/x.html", "https://cdn.org/y"]
+    relative = '<base href="sub/"><a href="x.html">x</a>'
+    assert [c[3] for c in _html(relative)] == ["https://site.org/a/sub/x.html"]
+
+
+def test_tags_in_comments_scripts_and_attributes_are_not_links() -> None:
+    source = (
+        '<!-- <a href="same">commented</a> -->\n'
+        "<script>document.write('<a href=\"same\">');</script>\n"
+        "<p title='<a href=\"same\">'>\n"
+        '<a href="same">real</a>\n'
+    )
+    assert _html(source) == [(4, 10, "same", "https://site.org/a/same", "real")]
+
+
+def test_empty_and_missing_hrefs_are_skipped_and_whitespace_trimmed() -> None:
+    source = '<a name="top">t</a><a href="">e</a><a href="  ">s</a><a href="\n  x.html ">x</a>'
+    assert _html(source) == [(2, 3, "x.html", "https://site.org/a/x.html", "x")]
+
+
+def test_long_text_is_shortened_at_a_word() -> None:
+    words = " ".join(f"word{n}" for n in range(40))
+    ((_, _, _, _, text),) = _html(f'<a href="x">{words}</a>')
+    assert text == "word0 word1 word2 word3 word4 word5 word6 word7 word8 word9 word10 word11…"
+
+
+def test_positions_past_line_65535() -> None:
+    source = "<p>\n" * 70000 + 'text <a href="far.html">far</a>'
+    assert _html(source) == [(70001, 15, "far.html", "https://site.org/a/far.html", "far")]
+
+
+def test_xhtml_with_an_xml_declaration() -> None:
+    source = (
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<html xmlns="http://www.w3.org/1999/xhtml"><body><a href="x.xhtml">x</a></body></html>'
+    )
+    assert _html(source) == [(2, 59, "x.xhtml", "https://site.org/a/x.xhtml", "x")]
+
+
+def test_a_page_without_a_base_keeps_relative_links_as_written() -> None:
+    assert _html('<a href="rel">r</a>', base=None) == [(1, 10, "rel", "rel", "r")]
