@@ -6,7 +6,9 @@ own waits are bounded too, so a broken client fails a test, never hangs it.
 
 from __future__ import annotations
 
+import os
 import ssl
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,6 +21,17 @@ _ENVIRONMENT = (
     "HTTP_PROXY", "HTTPS_PROXY", "WS_PROXY", "WSS_PROXY", "ALL_PROXY", "NO_PROXY",
     "http_proxy", "https_proxy", "ws_proxy", "wss_proxy", "all_proxy", "no_proxy",
     "SSL_CERT_FILE", "NETRC",
+)
+
+
+_GUARD = Path(__file__).resolve().parent / "netguard"
+sys.path.insert(0, str(_GUARD))
+import netguard  # noqa: E402  (lives beside sitecustomize.py, for subprocesses)
+
+netguard.install()
+# Every Python subprocess a test starts imports sitecustomize.py from here.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    filter(None, [str(_GUARD), os.environ.get("PYTHONPATH")])
 )
 
 
