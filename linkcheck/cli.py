@@ -20,7 +20,7 @@ from rich.console import Console
 
 from linkcheck import __version__
 from linkcheck.collect import InputError
-from linkcheck.config import Config, ConfigError, load, option_names
+from linkcheck.config import ARCHIVE_FLAGS, Config, ConfigError, load, option_names
 from linkcheck.models import Report
 from linkcheck.report import json as json_report
 from linkcheck.report import write_atomic
@@ -30,7 +30,7 @@ from linkcheck.runner import iter_citations, run
 
 EXIT_OK, EXIT_FAILING, EXIT_USAGE = 0, 1, 2
 EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
-CONFIG_KEYS = frozenset(option_names())
+CONFIG_KEYS = frozenset(option_names()) | frozenset(ARCHIVE_FLAGS)
 
 app = typer.Typer(
     add_completion=False,
@@ -127,6 +127,27 @@ def check(
     accept: Annotated[
         str | None, Flag(help="Status codes that count as ok, e.g. 403,500-503.")
     ] = None,
+    soft_404: Annotated[
+        bool | None,
+        Flag("--soft-404/--no-soft-404", help="Detect pages that answer 200 but are gone."),
+    ] = None,
+    soft_404_get: Annotated[
+        str | None, Flag(help="Which HEAD-answered HTML pages get a GET: html, redirected, never.")
+    ] = None,
+    soft_404_probe: Annotated[
+        bool | None,
+        Flag("--soft-404-probe/--no-soft-404-probe", help="Compare with a random path's page."),
+    ] = None,
+    browser_headers: Annotated[
+        list[str] | None,
+        Flag(help="'Name: value' for the browser-like retry of a blocked URL (replaces all)."),
+    ] = None,
+    drift: Annotated[
+        bool | None, Flag("--drift/--no-drift", help="Compare live pages with their snapshots.")
+    ] = None,
+    drift_threshold: Annotated[
+        float | None, Flag(help="Share of a snapshot's text kept below which it drifted (0-1).")
+    ] = None,
     fail_on: FailOn = None,
     json: JsonFile = None,
     html: HtmlFile = None,
@@ -139,6 +160,20 @@ def check(
     ] = None,
     dump: Annotated[
         bool | None, Flag("--dump/--no-dump", help="Print the citations as JSON lines; no network.")
+    ] = None,
+    cited_on: Annotated[
+        str | None, Flag(help="The date every citation was made, e.g. 2021-12-16.")
+    ] = None,
+    archive: Annotated[
+        bool | None,
+        Flag("--archive/--no-archive", help="Look up archived copies (--no-archive: never)."),
+    ] = None,
+    archive_lookup: Annotated[
+        str | None, Flag(help="Which URLs get an archived copy: failing, all or never.")
+    ] = None,
+    save_missing: Annotated[
+        bool | None,
+        Flag("--save-missing/--no-save-missing", help="Have live, never archived URLs saved."),
     ] = None,
 ) -> None:
     """Check every URL cited in INPUTS."""

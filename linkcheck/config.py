@@ -9,6 +9,7 @@ into a silently ignored setting.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
@@ -18,9 +19,29 @@ from types import MappingProxyType
 from typing import Any
 
 from linkcheck import __version__
+from linkcheck.dates import parse_date
 from linkcheck.models import DEFAULT_FAIL_ON, Verdict
 
 REPORT_FORMATS = ("json", "html", "markdown", "junit", "sarif", "csv")
+SOFT_404_GETS = ("html", "redirected", "never")
+# Sent, instead of the user agent's own, when a blocked answer is asked again.
+BROWSER_HEADERS = MappingProxyType({
+    "User-Agent": (
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/131.0.0.0 Safari/537.36"
+    ),
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,"
+    "*/*;q=0.8",
+    "Accept-Language": "en-US,en;q=0.9",
+    "Sec-Fetch-Dest": "document",
+    "Sec-Fetch-Mode": "navigate",
+    "Sec-Fetch-Site": "none",
+    "Sec-Fetch-User": "?1",
+    "Upgrade-Insecure-Requests": "1",
+})
+ARCHIVE_LOOKUPS = ("failing", "all", "never")
+# Flags of `check` that set keys of the [archive] table, not top-level keys.
+ARCHIVE_FLAGS = ("archive_lookup", "save_missing")
 
 
 class ConfigError(ValueError):
@@ -35,6 +56,33 @@ class HostConfig:
     host_concurrency: int | None = None
     min_interval: float | None = None
     accept: frozenset[int] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TimeGate:
+    """A Memento (RFC 7089) TimeGate: `url` + the original URL is asked."""
+
+    name: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveConfig:
+    """The `[archive]` table: where archived copies are looked up, and how gently."""
+
+    lookup: str = "failing"
+    cdx_url: str | None = "https://web.archive.org/cdx/search/cdx"
+    availability_url: str | None = "https://archive.org/wayback/available"
+    snapshot_url: str = "https://web.archive.org/web/"
+    timegates: tuple[TimeGate, ...] = ()
+    concurrency: int = 2
+    min_interval: float = 1.0
+    cache: bool = True
+    save_missing: bool = False
+    save_url: str = "https://web.archive.org/save"
+    save_status_url: str = "https://web.archive.org/save/status/"
+    save_poll_interval: float = 5.0
+    save_timeout: float = 120.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +110,12 @@ class Config:
     insecure: bool = False
     allow_private: bool = False
     accept: frozenset[int] = frozenset()
+    soft_404: bool = True
+    soft_404_get: str = "html"
+    soft_404_probe: bool = True
+    browser_headers: Mapping[str, str] = field(default_factory=lambda: BROWSER_HEADERS)
+    drift: bool = False
+    drift_threshold: float = 0.5
     fail_on: frozenset[Verdict] = DEFAULT_FAIL_ON
     json: str | None = None
     html: str | None = "reports/report.html"
@@ -71,6 +125,8 @@ class Config:
     csv: str | None = None
     progress: bool = True
     dump: bool = False
+    cited_on: dt.date | None = None
+    archive: ArchiveConfig = ArchiveConfig()
     hosts: Mapping[str, HostConfig] = field(default_factory=lambda: MappingProxyType({}))
 
     def report_paths(self) -> dict[str, str]:
@@ -136,6 +192,12 @@ def _positive_seconds(value: Any) -> float:
     return seconds
 
 
+def _fraction(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ValueError("expected a number from 0 to 1")
+    return float(value)
+
+
 def _text(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("expected a string")
@@ -152,6 +214,53 @@ def _url(value: Any) -> str | None:
     if text is not None and not re.match(r"^https?://[^/\s]+", text):
         raise ValueError(f"expected an http(s) URL, got {text!r}")
     return text
+
+
+def _required_url(value: Any) -> str:
+    text = _url(value)
+    if text is None:
+        raise ValueError("expected an http(s) URL")
+    return text
+
+
+def _date(value: Any) -> dt.date | None:
+    """A TOML date, or a written one ("2021-12-16", "Dec 16, 2021"); "" for none."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = _text(value).strip()
+    parsed = parse_date(text) if text else None
+    if text and parsed is None:
+        raise ValueError(f"expected a date such as 2021-12-16, got {text!r}")
+    return parsed
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[Any], str]:
+    def coerce(value: Any) -> str:
+        if value not in options:
+            raise ValueError(f"expected one of {', '.join(options)}, got {value!r}")
+        return str(value)
+
+    return coerce
+
+
+def _timegates(value: Any) -> tuple[TimeGate, ...]:
+    """A table `{name = "url"}` or a list of `{name = "...", url = "..."}` tables."""
+    if isinstance(value, Mapping):
+        entries = [{"name": name, "url": url} for name, url in value.items()]
+    elif isinstance(value, list | tuple) and all(isinstance(v, Mapping) for v in value):
+        entries = list(value)
+    else:
+        raise ValueError('expected [{name = "...", url = "..."}, ...] or {name = "url"}')
+    gates = []
+    for entry in entries:
+        if set(entry) != {"name", "url"} or not isinstance(entry["name"], str):
+            raise ValueError(f"expected a name and a url, got {dict(entry)!r}")
+        gates.append(TimeGate(entry["name"], _required_url(entry["url"])))
+    if len({gate.name for gate in gates}) != len(gates):
+        raise ValueError("two TimeGates have the same name")
+    return tuple(gates)
 
 
 def _strings(value: Any) -> tuple[str, ...]:
@@ -267,6 +376,12 @@ _COERCE: dict[str, Callable[[Any], Any]] = {
     "allow_private": _bool,
     "accept": _status_codes,
     "fail_on": _verdicts,
+    "soft_404": _bool,
+    "soft_404_get": _choice(SOFT_404_GETS),
+    "soft_404_probe": _bool,
+    "browser_headers": _headers,
+    "drift": _bool,
+    "drift_threshold": _fraction,
     "json": _optional_text,
     "html": _optional_text,
     "markdown": _optional_text,
@@ -275,6 +390,31 @@ _COERCE: dict[str, Callable[[Any], Any]] = {
     "csv": _optional_text,
     "progress": _bool,
     "dump": _bool,
+    "cited_on": _date,
+}
+
+_ARCHIVE_COERCE: dict[str, Callable[[Any], Any]] = {
+    "lookup": _choice(ARCHIVE_LOOKUPS),
+    "cdx_url": _url,
+    "availability_url": _url,
+    "snapshot_url": _required_url,
+    "timegates": _timegates,
+    "concurrency": _int(1),
+    "min_interval": _seconds,
+    "cache": _bool,
+    "save_missing": _bool,
+    "save_url": _required_url,
+    "save_status_url": _required_url,
+    "save_poll_interval": _positive_seconds,
+    "save_timeout": _positive_seconds,
+}
+
+# The archive flags of `check`: `--no-archive` is `--archive-lookup never`;
+# `--archive` restores `failing` when the file says `never`.
+_ARCHIVE_FLAG_COERCE: dict[str, Callable[[Any], Any]] = {
+    "archive": _bool,
+    "archive_lookup": _choice(ARCHIVE_LOOKUPS),
+    "save_missing": _bool,
 }
 
 _HOST_COERCE: dict[str, Callable[[Any], Any]] = {
@@ -311,6 +451,24 @@ def _hosts(table: Any, where: str) -> Mapping[str, HostConfig]:
     return MappingProxyType(hosts)
 
 
+def _archive(table: Any, where: str) -> ArchiveConfig:
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{where}: archive: expected an [archive] table")
+    return ArchiveConfig(**_coerce_table(table, _ARCHIVE_COERCE, f"{where}: archive"))
+
+
+def _archive_flags(archive: ArchiveConfig, flags: Mapping[str, Any]) -> ArchiveConfig:
+    given = _coerce_table(flags, _ARCHIVE_FLAG_COERCE, "command line")
+    lookup = given.get("archive_lookup", archive.lookup)
+    if given.get("archive") is False:
+        lookup = "never"
+    elif given.get("archive") and lookup == "never":
+        lookup = "failing"
+    return replace(
+        archive, lookup=lookup, save_missing=given.get("save_missing", archive.save_missing)
+    )
+
+
 def read_file(path: Path) -> dict[str, Any]:
     """Parse and validate one TOML file into `Config` field values."""
     where = str(path)
@@ -323,9 +481,12 @@ def read_file(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{where}: not valid TOML: {error}") from None
     hosts = table.pop("hosts", None)
+    archive = table.pop("archive", None)
     values = _coerce_table(table, _COERCE, where)
     if hosts is not None:
         values["hosts"] = _hosts(hosts, where)
+    if archive is not None:
+        values["archive"] = _archive(archive, where)
     return values
 
 
@@ -337,7 +498,10 @@ def load(path: Path | None = None, flags: Mapping[str, Any] | None = None) -> Co
     """
     values = read_file(path) if path is not None else {}
     given = {key: value for key, value in (flags or {}).items() if value is not None}
+    archive_flags = {key: given.pop(key) for key in list(given) if key in _ARCHIVE_FLAG_COERCE}
     values.update(_coerce_table(given, _COERCE, "command line"))
+    if archive_flags:
+        values["archive"] = _archive_flags(values.get("archive", ArchiveConfig()), archive_flags)
     return replace(Config(), **values)
 
 

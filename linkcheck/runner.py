@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
+from linkcheck.archive.client import ArchiveClient
+from linkcheck.archive.lookup import add_archives
 from linkcheck.check import Checker, FetchError
 from linkcheck.collect import collect, extract_document
 from linkcheck.config import Config
@@ -38,7 +40,15 @@ def iter_citations(
     inputs: Sequence[str], config: Config, *, warn: Callable[[str], None]
 ) -> Iterator[Citation]:
     """The citations in the local inputs, without touching the network (for --dump)."""
-    return collect([entry for entry in inputs if not is_remote(entry)], config, warn=warn)
+    local = [entry for entry in inputs if not is_remote(entry)]
+    return dated(collect(local, config, warn=warn), config)
+
+
+def dated(citations: Iterable[Citation], config: Config) -> Iterator[Citation]:
+    """The citations, each cited on `config.cited_on` when the user set it."""
+    override = config.cited_on
+    for citation in citations:
+        yield citation if override is None else replace(citation, cited_on=override)
 
 
 @dataclass
@@ -81,7 +91,7 @@ async def _collect_remote(
         except FetchError as error:
             warn(f"{url}: cannot fetch the page: {error}")
             continue
-        for citation in extract_document(
+        found = extract_document(
             page.body,
             source=url,
             base=page.final_url,
@@ -89,7 +99,8 @@ async def _collect_remote(
             content_type=page.content_type,
             config=config,
             warn=warn,
-        ):
+        )
+        for citation in dated(found, config):
             catalogue.add(citation)
 
 
@@ -100,8 +111,14 @@ async def run(
     progress: Progress | None = None,
     stop: asyncio.Event | None = None,
     checker: Callable[[Config], Checker] = Checker,
+    archive_client: Callable[[Config], ArchiveClient] = ArchiveClient,
 ) -> Report:
-    """Check every URL cited in `inputs`; raises InputError for unusable inputs."""
+    """Check every URL cited in `inputs`; raises InputError for unusable inputs.
+
+    Then, unless the run was interrupted, archived copies are looked up as
+    `config.archive` says: that never changes a verdict, and an archive that
+    is down becomes a warning and an `archive_reason`.
+    """
     started = dt.datetime.now(dt.UTC)
     warnings: list[str] = []
     catalogue = _Catalogue()
@@ -128,14 +145,41 @@ async def run(
                 progress.advance(fetch)
         complete = await _check_until_stopped(session, to_fetch, fetches, progress, stop)
 
+    results = catalogue.results(fetches)
+    if complete:
+        lookup = add_archives(results, config, warn=warnings.append, client=archive_client)
+        archived = await _until_stopped(lookup, stop)
+        if archived is None:
+            warnings.append("archive: lookup interrupted; no archived copies in this report")
+        results = archived or results
     return Report(
         started=started,
         finished=dt.datetime.now(dt.UTC),
-        results=catalogue.results(fetches),
+        results=results,
         documents=len(catalogue.documents),
         complete=complete,
         warnings=tuple(warnings),
     )
+
+
+async def _until_stopped(
+    work: Coroutine[None, None, tuple[Result, ...]], stop: asyncio.Event | None
+) -> tuple[Result, ...] | None:
+    """What `work` returns, or None when `stop` is set first (it is then cancelled)."""
+    task = asyncio.ensure_future(work)
+    stopping = asyncio.ensure_future(stop.wait()) if stop else None
+    try:
+        await asyncio.wait({task} if stopping is None else {task, stopping},
+                           return_when=asyncio.FIRST_COMPLETED)
+        if task.done():
+            return task.result()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        return None
+    finally:
+        if stopping:
+            stopping.cancel()
 
 
 async def _check_until_stopped(

@@ -54,7 +54,7 @@ async def linkcheck(
 
 
 def server_flags(catalogue: Catalogue) -> list[str]:
-    flags = ["--allow-private", "--retries", "0", "--timeout", "5"]
+    flags = ["--allow-private", "--retries", "0", "--timeout", "5", "--no-archive"]
     for entry in catalogue.resolve():
         flags += ["--resolve", entry]
     return flags

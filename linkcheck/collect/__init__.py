@@ -8,16 +8,22 @@
   `callback(document)` once per document read (once it is known to be
   text, before its citations), so the runner can report `documents: N`
   while citations stream.
-- Kinds: by extension, else by the content (`sniff`). In a folder only files
-  with a document extension (`files.EXTENSIONS`) are read, since a site's
-  images, styles and scripts are not documents; a file named on the command
-  line is read whatever its extension.
+- Kinds (`KINDS`): HTML, Markdown, text, reStructuredText, BibTeX, PDF,
+  sitemaps, URL lists and JSON lines (docs/sources.md), by extension (and
+  `sitemap*.xml(.gz)`), else by the content (`sniff`; a PDF or sitemap by
+  its first bytes). A text document that is a list of URLs is read as one
+  (`urllist.is_list`). In a folder only files with a document extension
+  (`files.EXTENSIONS`) are read, since a site's images, styles and scripts
+  are not documents; a file named on the command line is read whatever its
+  extension.
 - Problems: a named input that does not exist or cannot be read raises
   `InputError`; a binary or undecodable document, or a file found in a
   folder or by a glob pattern that cannot be read, is reported through
   `warn` and skipped.
-- Memory: Markdown and text files over `STREAM_BYTES` are read in blocks
-  of lines; HTML and standard input are read whole. A file reached twice
+- Memory: Markdown, text and list files over `STREAM_BYTES` are read in
+  blocks of lines (`files.LINE_KINDS`); PDFs and sitemaps are read by their
+  extractors from the open file; HTML, reStructuredText, BibTeX and
+  standard input are read whole. A file reached twice
   (named twice, or through a symbolic link) is read once.
 - Resolution: see `Document`. A local file's base is `base_url` when set,
   else its own `file:` URI; root-relative links need `base_url` or
@@ -27,6 +33,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import stat
@@ -35,12 +42,25 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
-from linkcheck.collect import encoding, files, html, markdown, text
+from linkcheck import dates
+from linkcheck.collect import (
+    bibtex,
+    encoding,
+    files,
+    html,
+    markdown,
+    pdf,
+    rst,
+    sitemap,
+    text,
+    urllist,
+)
 from linkcheck.collect.common import normalise_newlines
-from linkcheck.collect.files import STDIN
-from linkcheck.collect.model import KINDS, Document, InputError
+from linkcheck.collect.files import KINDS, STDIN
+from linkcheck.collect.model import Document, InputError
 from linkcheck.config import Config
 from linkcheck.models import Citation
 
@@ -56,6 +76,9 @@ _MEDIA_TYPES = {
     "application/xhtml+xml": "html",
     "text/markdown": "markdown",
     "text/x-markdown": "markdown",
+    "text/x-rst": "rst",
+    "application/x-bibtex": "bibtex",
+    "application/pdf": "pdf",
 }
 _HTML_START = re.compile(
     r"\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)[\s>]", re.I | re.S
@@ -164,7 +187,11 @@ class _Reader:
             kind = files.kind_for_name(path) or ""
             base = self._config.base_url or Path(os.path.abspath(path)).as_uri()
             document = Document(path, kind, base, self._site_root())
-            if kind != "html" and stat.S_ISREG(status.st_mode) and status.st_size > STREAM_BYTES:
+            large = stat.S_ISREG(status.st_mode) and status.st_size > STREAM_BYTES
+            if kind in files.BINARY_KINDS:
+                with open(path, "rb") as file:
+                    yield from _binary(file, document, self._warn, self._on_document)
+            elif large and kind in ("", *files.LINE_KINDS):
                 yield from self._stream(path, document)
             else:
                 with open(path, "rb") as file:
@@ -194,25 +221,31 @@ class _Reader:
 
     def _stream(self, path: str, document: Document) -> Iterator[Citation]:
         """A large file, line by line, once its encoding is known."""
+        with open(path, "rb") as file:
+            binary = "" if document.kind else _binary_kind(file.read(65536))
+            if binary:
+                file.seek(0)
+                document = replace(document, kind=binary)
+                yield from _binary(file, document, self._warn, self._on_document)
+                return
         try:
             name = encoding.probe(path)
         except encoding.Undecodable as error:
             self._warn(files.problem(path, str(error)))
             return
-        kind = document.kind
-        if not kind:
+        with open(path, "rb") as file:
+            head = file.read(65536).decode(name, errors="replace")
+        kind = _text_kind(document.kind or sniff(head), head)
+        if kind not in files.LINE_KINDS:
             with open(path, "rb") as file:
-                kind = sniff(file.read(65536).decode(name, errors="replace"))
-            if kind == "html":
-                with open(path, "rb") as file:
-                    yield from self._extract(file.read(), replace(document, kind=kind))
-                return
-        document = replace(document, kind=kind)
+                yield from self._extract(file.read(), replace(document, kind=kind))
+            return
+        document = replace(document, kind=kind, published=dates.document_date(kind, head))
         if self._on_document is not None:
             self._on_document(document)
         try:
             blocks = partial(encoding.read_blocks, path, name)
-            yield from _blocks(blocks, document, self._config)
+            yield from _blocks(blocks, document, self._config, self._warn)
         except encoding.Undecodable as error:
             self._warn(files.problem(path, str(error)))
 
@@ -232,9 +265,13 @@ def _extract(
         document.kind
         or _MEDIA_TYPES.get(media_type)
         or files.kind_for_name(urlsplit(document.source).path)
+        or _binary_kind(content)
     )
     if not kind and media_type and not _textual(media_type):
         warn(files.problem(document.source, f"not a document ({media_type})"))
+        return
+    if kind in files.BINARY_KINDS:
+        yield from _binary(io.BytesIO(content), replace(document, kind=kind), warn, on_document)
         return
     declared = [encoding.charset_parameter(content_type)]
     if kind in ("html", None):
@@ -244,23 +281,55 @@ def _extract(
     except encoding.Undecodable as error:
         warn(files.problem(document.source, str(error)))
         return
-    document = replace(document, kind=kind or sniff(decoded))
+    kind = _text_kind(kind or sniff(decoded), decoded)
+    document = replace(document, kind=kind, published=dates.document_date(kind, decoded))
     if on_document is not None:
         on_document(document)
     if document.kind == "html":
         yield from html.extract(decoded, document, resources=config.resources)
+    elif document.kind == "rst":
+        yield from rst.extract(decoded, document, resources=config.resources)
+    elif document.kind == "bibtex":
+        yield from bibtex.extract(decoded, document, warn)
     else:
         whole = [normalise_newlines(decoded)]
-        yield from _blocks(lambda: whole, document, config)
+        yield from _blocks(lambda: whole, document, config, warn)
 
 
 def _blocks(
-    blocks: Callable[[], Iterable[str]], document: Document, config: Config
+    blocks: Callable[[], Iterable[str]], document: Document, config: Config, warn: Warn
 ) -> Iterator[Citation]:
-    """Citations of a Markdown or text document, which `blocks()` reads (afresh at each call)."""
+    """Citations of a document of `files.LINE_KINDS`, which `blocks()` reads
+    (afresh at each call)."""
     if document.kind == "markdown":
         return markdown.extract(blocks, document, resources=config.resources)
+    if document.kind == "urls":
+        return urllist.extract(blocks(), document)
+    if document.kind == "jsonl":
+        return urllist.extract_json_lines(blocks(), document, warn)
     return text.extract(blocks(), document)
+
+
+def _binary(
+    stream: BinaryIO, document: Document, warn: Warn, on_document: OnDocument | None
+) -> Iterator[Citation]:
+    """Citations of a document its extractor reads as bytes: a PDF, a sitemap."""
+    if on_document is not None:
+        on_document(document)
+    extractor = pdf.extract if document.kind == "pdf" else sitemap.extract
+    return extractor(stream, document, warn)
+
+
+def _binary_kind(head: bytes) -> str:
+    """'pdf' or 'sitemap' when the first bytes say so, else ''."""
+    if pdf.sniff(head):
+        return "pdf"
+    return "sitemap" if sitemap.sniff(head) else ""
+
+
+def _text_kind(kind: str, decoded: str) -> str:
+    """A text document that is a list of URLs is read as one."""
+    return "urls" if kind == "text" and urllist.is_list(decoded) else kind
 
 
 def _textual(media_type: str) -> bool:

@@ -11,6 +11,7 @@ attribute value checks that the right tag was found.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 from collections.abc import Iterator
@@ -21,9 +22,13 @@ from lxml import etree
 
 from linkcheck.collect.common import LineIndex, collapse, normalise_newlines, shorten
 from linkcheck.collect.model import Document
+from linkcheck.dates import access_dates
 from linkcheck.models import Citation
 
 _LINKS = {"a": ("href",), "area": ("href",)}
+# Where an access date next to a link is looked for: a list item whole, else
+# the link's sentence in its paragraph or cell.
+_CITING_BLOCKS = frozenset({"li", "dd", "dt", "p", "td", "th", "blockquote", "figcaption"})
 _RESOURCES = {
     **_LINKS,
     "img": ("src", "srcset"),
@@ -55,6 +60,7 @@ class Link(NamedTuple):
     url: str
     href: str
     text: str
+    accessed: dt.date | None = None  # an access date in the link's list item or sentence
 
 
 def extract(text: str, document: Document, *, resources: bool) -> Iterator[Citation]:
@@ -68,7 +74,7 @@ def extract(text: str, document: Document, *, resources: bool) -> Iterator[Citat
     index = LineIndex(text)
     for link in links(text, root, resources=resources):
         line, column = index.position(link.start)
-        yield document.cite(line, column, link.url, link.href, link.text)
+        yield document.cite(line, column, link.url, link.href, link.text, link.accessed)
 
 
 def parse(text: str) -> etree._Element | None:
@@ -83,6 +89,7 @@ def links(text: str, root: etree._Element, *, resources: bool) -> Iterator[Link]
     """The links of the document `root` parsed from `text`, in document order."""
     wanted = _RESOURCES if resources else _LINKS
     cursor = 0
+    blocks: dict[etree._Element, _Block] = {}
     for element in root.iter(*wanted):
         values = {name: value for name in wanted[element.tag] if (value := element.get(name))}
         if not values:
@@ -94,13 +101,34 @@ def links(text: str, root: etree._Element, *, resources: bool) -> Iterator[Link]
             continue
         cursor, written = found
         description = _describe(element)
+        accessed = _accessed(element, blocks)
         for name, (start, raw) in sorted(written.items(), key=_in_source_order):
             if name == "srcset":
                 for offset, url in _srcset(raw):
-                    yield Link(start + offset, url, html.unescape(url), description)
+                    yield Link(start + offset, url, html.unescape(url), description, accessed)
             elif url := raw.strip():
                 lead = len(raw) - len(raw.lstrip())
-                yield Link(start + lead, url, values[name], description)
+                yield Link(start + lead, url, values[name], description, accessed)
+
+
+_Block = tuple[str, list[tuple[int, int, dt.date]]]  # a block's text, its dated stretches
+
+
+def _accessed(element: etree._Element, blocks: dict[etree._Element, _Block]) -> dt.date | None:
+    """An access date in the element's list item, or in its sentence of the
+    enclosing block; `blocks` keeps what each block holds, read once."""
+    block = next((a for a in element.iterancestors() if a.tag in _CITING_BLOCKS), None)
+    if block is None:
+        return None
+    if block not in blocks:
+        text = collapse("".join(block.itertext()))
+        blocks[block] = text, access_dates(text, whole=block.tag == "li")
+    text, spans = blocks[block]
+    if not spans:  # the common case: no access date in the block
+        return None
+    anchor = collapse("".join(element.itertext()))
+    at = max(text.find(anchor), 0) if anchor else 0
+    return next((date for start, end, date in spans if start <= at <= end), None)
 
 
 def _locate(

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache, partial
 from itertools import chain, islice
 from typing import Any
@@ -39,6 +39,7 @@ from markdown_it.token import Token
 from linkcheck.collect import html, prose
 from linkcheck.collect.common import LineIndex, context, shorten
 from linkcheck.collect.model import Document
+from linkcheck.dates import access_dates
 from linkcheck.models import Citation
 
 CHUNK_CHARS = 64 * 1024  # markdown-it's tokens take some 20 times the text's size
@@ -128,9 +129,13 @@ class _Reader:
                 key, definition = self._definition(token, index)
                 self.definitions.setdefault(key, definition)
                 self.written.append((key, definition))
+        items = 0  # list items open around the token: an item cites as one unit
         for token in tokens:
+            items += {"list_item_open": 1, "list_item_close": -1}.get(token.type, 0)
             if token.type == "inline":
+                made = len(self.citations)
                 self._inline(token)
+                self._date(token, made, whole=items > 0)
             elif token.type == "html_block":
                 assert token.map is not None
                 self._html(token.content, _BlockMap(token.content, self, token.map[0]).position)
@@ -160,6 +165,22 @@ class _Reader:
     def _cite_definition(self, definition: _Definition, text: str) -> None:
         position = (definition.line, definition.column)
         self._cite(position, definition.url, definition.href, text)
+
+    def _date(self, token: Token, made: int, *, whole: bool) -> None:
+        """Date the citations made from `token` (from index `made` on) by an
+        access date in their sentence, or anywhere in a list item."""
+        spans = access_dates(token.content, whole=whole)
+        if not spans:
+            return
+        assert token.map is not None
+        where = _BlockMap(token.content, self, token.map[0])
+        ranges = [(where.position(start), where.position(end), date) for start, end, date in spans]
+        for number in range(made, len(self.citations)):
+            citation = self.citations[number]
+            at = (citation.line, citation.column)
+            date = next((date for first, last, date in ranges if first <= at <= last), None)
+            if date is not None:
+                self.citations[number] = replace(citation, cited_on=date)
 
     def _previous(self, index: int) -> str:
         """The last non-empty line before chunk line `index`."""

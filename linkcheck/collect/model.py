@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, replace
 
 from linkcheck import urls
@@ -21,13 +22,15 @@ class Document:
     `base` resolves relative links; `root` resolves root-relative ones
     (`/x`): a site URL, a `file:` URI of the folder standing for the site
     root (ending in '/'), or None when they cannot be resolved and are left
-    as written for the check stage to report.
+    as written for the check stage to report. `published` is the document's
+    date (`dates.document_date`), each citation's date unless it has its own.
     """
 
     source: str
     kind: str
     base: str | None = None
     root: str | None = None
+    published: dt.date | None = None
 
     def resolve(self, href: str) -> str:
         """The absolute URL a link stands for, fragment kept, or `href` as is."""
@@ -47,8 +50,17 @@ class Document:
         on_the_web = base[:8].lower().startswith(("http://", "https://"))
         return replace(self, base=base, root=base if on_the_web else self.root)
 
-    def cite(self, line: int, column: int, url: str, href: str, text: str) -> Citation:
-        """A citation of `url` as written at (line, column); `href` is what it means."""
+    def cite(
+        self,
+        line: int,
+        column: int,
+        url: str,
+        href: str,
+        text: str,
+        accessed: dt.date | None = None,
+    ) -> Citation:
+        """A citation of `url` as written at (line, column); `href` is what it
+        means; `accessed` an access date written next to it."""
         return Citation(
             source=self.source,
             line=line,
@@ -56,4 +68,5 @@ class Document:
             text=text,
             url=url,
             resolved=self.resolve(href),
+            cited_on=accessed or self.published,
         )

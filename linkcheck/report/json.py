@@ -40,8 +40,19 @@ def _result(result: Result) -> dict[str, Any]:
         "redirects": [{"url": hop.url, "status": hop.status} for hop in fetch.redirects],
         "attempts": fetch.attempts,
         "elapsed_ms": fetch.elapsed_ms,
-        "archive": None,
+        "archive": _snapshot(result.archive) if result.archive else None,
+        "archive_reason": result.archive_reason,
         "citations": [_citation(citation) for citation in result.citations],
+    }
+
+
+def _snapshot(snapshot: Snapshot) -> dict[str, Any]:
+    return {
+        "url": snapshot.url,
+        "timestamp": snapshot.timestamp.isoformat(),
+        "status": snapshot.status,
+        "source": snapshot.source,
+        "distance_days": snapshot.distance_days,
     }
 
 
@@ -77,9 +88,8 @@ def from_dict(data: dict[str, Any]) -> Report:
     without checking again.
 
     What the JSON does not hold comes back as its default: a citation's
-    `resolved` URL is its result's URL, and `archive_reason` is None. An
-    `archive` object is read when present, for reports written once the
-    archive lookup fills it.
+    `resolved` URL is its result's URL. `archive_reason` may be missing from
+    reports written before the archive lookup existed; it is then None.
     """
     return Report(
         started=dt.datetime.fromisoformat(data["started"]),

@@ -115,16 +115,41 @@ def _print_problem(
     console: Console, result: Result, citations: list[Citation], fail_on: frozenset[Verdict]
 ) -> None:
     fetch = result.fetch
-    where = ", ".join(f"{c.line}:{c.column}" for c in citations)
+    first, *others = citations
+    # path:line:column, which editors and terminals turn into a jump.
+    where = f"{first.source}:{first.line}:{first.column}"
+    if others:
+        where += " (also " + ", ".join(f"{c.line}:{c.column}" for c in others) + ")"
     text = next((c.text for c in citations if c.text), "")
     console.print(
         f"  [{STYLE[fetch.verdict]}]{fetch.verdict.value:<9}[/] {escape(where)}"
         + (f"  [italic]{escape(text[:60])}[/]" if text else ""),
         highlight=False,
+        soft_wrap=True,
     )
     console.print(f"            {escape(result.url)}", highlight=False, soft_wrap=True)
     if fetch.reason:
         console.print(f"            [dim]{escape(fetch.reason)}[/]", highlight=False)
     fix = view.fix_for(result, fail_on)
-    if fix:
+    if fix and fix.url != (result.archive.url if result.archive else None):
         console.print(f"            {fix.kind}: {escape(fix.url)}", highlight=False, soft_wrap=True)
+    _print_archive(console, result)
+
+
+def _print_archive(console: Console, result: Result) -> None:
+    """The snapshot beside the citation, with its date; or why there is none."""
+    snapshot = result.archive
+    if snapshot is not None:
+        when = snapshot.timestamp.date().isoformat()
+        distance = view.distance_label(snapshot)
+        console.print(
+            f"            archived copy: {escape(snapshot.url)}"
+            f" [dim]({when}{', ' + distance if distance else ''})[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
+    elif result.archive_reason:
+        console.print(
+            f"            [dim]archived copy: none ({escape(result.archive_reason)})[/]",
+            highlight=False,
+        )
