@@ -8,7 +8,12 @@ Modules, in the order a URL meets them:
 - `guard`: the private-address guard and the resolver that applies --resolve;
 - `retry`: the single retry rule (tenacity), Retry-After;
 - `classify`: exceptions and statuses to verdicts (the mapping is documented there);
-- `session`: the one aiohttp session; `files`: file:// URLs; `checker`: `Checker`.
+- `walls`: bot walls, paywalls and login walls, named by vendor or kind;
+- `soft404`: 2xx answers that are gone (redirect targets, not-found titles, the
+  random-path probe); `pagetext`: the title, headings and main text they read;
+- `drift`: how much of an archived copy's text a live page still has (pure);
+- `session`: the one aiohttp session; `files`: file:// URLs; `checker`: `Checker`,
+  which also asks blocked URLs again with browser headers and runs the probe.
 
 Every aiohttp and OS exception is converted into a `Fetch` inside this
 package (`classify.failure`); only cancellation leaves `Checker.check`.

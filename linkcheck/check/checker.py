@@ -1,23 +1,40 @@
-"""`Checker`: the check stage's entry point, one session for a whole run."""
+"""`Checker`: the check stage's entry point, one session for a whole run.
+
+`check` runs a URL's request chain (with retries), judges the final answer,
+then takes a second look where a status code alone can mislead:
+
+- a blocked answer is asked once more with browser-like headers
+  (`browser_headers`): a page that only refuses non-browsers is not blocked;
+- a 2xx answer reached by redirect to a sign-in page is a login wall;
+- a 2xx answer may be a soft 404 (`soft404`): where its redirects ended, what
+  its title and heading say, and whether a random path next to it gets the
+  same page (one probe per host and directory for the whole run).
+
+Neither the browser retry nor the probe counts in `Fetch.attempts`; both go
+through the same per-host slots as every request. `extra_requests` counts them.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import ipaddress
 import time
-from collections.abc import AsyncGenerator, Iterable
+from collections import Counter
+from collections.abc import AsyncGenerator, Awaitable, Iterable
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 
 from aiohttp import ClientSession
 from aiohttp.abc import AbstractResolver
 from aiohttp.resolver import ThreadedResolver
 from yarl import URL
 
-from linkcheck.check.classify import Failure, Outcome, to_fetch
-from linkcheck.check.fetch import Fetcher
+from linkcheck.check import pagetext, soft404, walls
+from linkcheck.check.classify import Answer, Failure, Outcome, to_fetch
+from linkcheck.check.fetch import Fetcher, is_html
 from linkcheck.check.files import check_file
 from linkcheck.check.guard import (
     Guard,
@@ -32,6 +49,15 @@ from linkcheck.check.session import SocketFactory, open_session, proxy_hosts, ss
 from linkcheck.check.target import Target, parse_target
 from linkcheck.config import Config
 from linkcheck.models import Fetch, Verdict
+
+T = TypeVar("T")
+ALIVE = frozenset({Verdict.OK, Verdict.REDIRECTED, Verdict.MOVED})
+# Worth asking again as a browser: refusals that often depend on who asks...
+BROWSER_RETRY_STATUSES = frozenset({403, 999})
+# ...and refusals that may be a wall's page when only HEAD saw them (a 503 only from a
+# bot-protection front: elsewhere it is an overloaded server; never a plain 429: the
+# server asked us to slow down).
+UNSEEN_REFUSALS = frozenset({401, 402})
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +106,8 @@ class Checker:
         self._resolver: GuardedResolver | None = None
         self._session: ClientSession | None = None
         self._fetcher: Fetcher | None = None
+        self._prober: soft404.Prober | None = None
+        self.extra_requests: Counter[str] = Counter()  # "browser retry", "probe"
 
     async def __aenter__(self) -> Checker:
         if self._session is not None:
@@ -95,6 +123,7 @@ class Checker:
             self._config, self._resolver, self._socket_factory, self._ssl
         )
         self._fetcher = Fetcher(self._session, self._config, HostGates(self._config), self._guard)
+        self._prober = soft404.Prober(self._probe)
         return self
 
     async def __aexit__(
@@ -103,11 +132,13 @@ class Checker:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
+        if self._prober is not None:
+            await self._prober.close()
         if self._session is not None:
             await self._session.close()
         if self._resolver is not None:
             await self._resolver.close()
-        self._session = self._resolver = self._fetcher = None
+        self._session = self._resolver = self._fetcher = self._prober = None
 
     async def check(self, url: str) -> Fetch:
         """Check one distinct URL (fragment stripped); never raises but for cancellation."""
@@ -146,8 +177,87 @@ class Checker:
             return target
         if isinstance(target, Path):
             return await check_file(target)
+        started = time.monotonic()
+        deadline = asyncio.get_running_loop().time() + self._config.url_timeout
         outcome, attempts, elapsed_ms = await self._run(target, head_first=True, whole_body=False)
-        return to_fetch(outcome, attempts=attempts, elapsed_ms=elapsed_ms)
+        fetch = to_fetch(outcome, attempts=attempts, elapsed_ms=elapsed_ms)
+        if fetch.verdict in (Verdict.BLOCKED, Verdict.ERROR) and self._config.browser_headers:
+            outcome, fetch = await self._as_browser(target, outcome, fetch, deadline)
+        if fetch.verdict in ALIVE:
+            fetch = await self._second_look(target, outcome, fetch, deadline)
+        return replace(fetch, elapsed_ms=int((time.monotonic() - started) * 1000))
+
+    async def _as_browser(
+        self, url: URL, outcome: Outcome, fetch: Fetch, deadline: float
+    ) -> tuple[Outcome, Fetch]:
+        """Ask once more with browser headers; keep whichever answer says more."""
+        answer = outcome.answer
+        if answer is None or not (
+            answer.status in BROWSER_RETRY_STATUSES
+            or answer.wall is not None
+            or (not answer.body and answer.status in UNSEEN_REFUSALS)
+            or (not answer.body and answer.status == 503 and answer.fronted)
+        ):
+            return outcome, fetch
+        self.extra_requests["browser retry"] += 1
+        again = await _before(
+            deadline, self._open().chain(url, head_first=False, whole_body=False, browser=True)
+        )
+        if again is None or again.answer is None:
+            return outcome, fetch
+        second = to_fetch(again, attempts=fetch.attempts, elapsed_ms=fetch.elapsed_ms)
+        if second.verdict in ALIVE or second.verdict is Verdict.BROKEN:
+            reason = f"{second.reason} with browser headers (without: {fetch.reason})"
+            return again, replace(second, reason=reason)
+        if second.verdict is Verdict.BLOCKED and again.answer.wall and not answer.wall:
+            return again, second  # the same refusal, now with a page that names the wall
+        return outcome, fetch
+
+    async def _second_look(
+        self, start: URL, outcome: Outcome, fetch: Fetch, deadline: float
+    ) -> Fetch:
+        """A 2xx that is a login wall or a soft 404 after all (see the module docstring)."""
+        answer, final_url = outcome.answer, outcome.final_url
+        if answer is None or not answer.success or final_url is None:
+            return fetch
+        final = URL(final_url, encoded=True)
+        if outcome.hops and walls.sign_in_redirect(start, final):
+            reason = "login wall (redirects to sign-in)"
+            return replace(fetch, verdict=Verdict.BLOCKED, reason=reason, suggestion=None)
+        if not self._config.soft_404:
+            return fetch
+        reason = soft404.redirect_signal(start, final) if outcome.hops else None
+        page = await _page(answer) if reason is None else None
+        if reason is None and page is not None:
+            reason = soft404.page_signal(page, start, final)
+        probe_wanted = page is not None and self._config.soft_404_probe and soft404.is_deep(start)
+        if reason is None and probe_wanted:
+            assert self._prober is not None
+            probe = await _before(deadline, self._prober.probe(start))
+            if probe is not None:
+                reason = soft404.probe_signal(
+                    start, final, redirected=bool(outcome.hops), page=page, probe=probe
+                )
+        if reason is None:
+            return fetch
+        return replace(fetch, verdict=Verdict.SOFT_404, reason=reason, suggestion=None)
+
+    async def _probe(self, url: URL) -> soft404.Probe:
+        """GET a random path (no retries): what this site answers for a page it lacks.
+
+        Shared by every page of its directory, so bounded by url_timeout of its own.
+        """
+        self.extra_requests["probe"] += 1
+        deadline = asyncio.get_running_loop().time() + self._config.url_timeout
+        chain = self._open().chain(url, head_first=False, whole_body=False)
+        outcome = await _before(deadline, chain)
+        if outcome is None or outcome.answer is None:
+            return soft404.Probe(str(url))
+        answer = outcome.answer
+        page = await _page(answer) if answer.success else None
+        return soft404.Probe(
+            str(url), answer.status, outcome.final_url, bool(outcome.hops), page
+        )
 
     async def _run(
         self, url: URL, *, head_first: bool, whole_body: bool
@@ -181,6 +291,25 @@ class Checker:
 
     def _limit(self, host: str | None) -> int:
         return self._config.max_concurrency if host is None else self._config.concurrency_for(host)
+
+
+async def _before(deadline: float, step: Awaitable[T]) -> T | None:
+    """`step`'s result, or None when the URL's url_timeout budget runs out first."""
+    try:
+        async with asyncio.timeout_at(deadline):
+            return await step
+    except TimeoutError:
+        return None
+
+
+async def _page(answer: Answer) -> pagetext.PageText | None:
+    """The readable parts of an HTML answer, parsed off the event loop."""
+    if not answer.body or not is_html(answer.content_type):
+        return None
+    try:
+        return await asyncio.to_thread(pagetext.parse, answer.body, answer.content_type)
+    except Exception:  # a page the parser cannot read is not judged by its text
+        return None
 
 
 def _host(item: tuple[str, Target]) -> str | None:

@@ -35,8 +35,9 @@ fallback), in this order:
 status of the final answer                 verdict
 -----------------------------------------  ------------------------------------
 in `accept` for the host that answered     ok, "accepted status N"
+any, recognised as a wall (`walls`)        blocked, "Cloudflare challenge (403)",
+                                           "paywall (402)", "LinkedIn 999", ...
 2xx                                        ok, redirected or moved (see below)
-any, with `cf-mitigated: challenge`        blocked, "Cloudflare challenge (N)"
 401, 402, 403, 429, 999                    blocked
 408                                        timeout
 other 4xx (404, 410, ...)                  broken
@@ -46,7 +47,9 @@ anything else (304, 6xx, ...)              error, "unexpected status ..."
 A success reached through redirects is `moved` when any hop was permanent
 (301, 308; the suggestion is where the last permanent hop pointed) and
 `redirected` when all were temporary (302, 303, 307). 408, 429, 502, 503 and
-504 are retried before they are judged.
+504 are retried before they are judged. What a 2xx page says can still make
+it `soft_404` (`soft404`), and a blocked answer is asked again with browser
+headers before it is final (`checker`).
 """
 
 from __future__ import annotations
@@ -91,7 +94,8 @@ class Answer:
     location: str | None = None
     retry_after: float | None = None
     content_type: str = ""
-    challenge: bool = False
+    wall: str | None = None  # the reason, when `walls` recognised a bot wall or paywall
+    fronted: bool = False  # served through a bot-protection front (walls.fronted)
     accepted: bool = False
     body: bytes = b""
 
@@ -199,10 +203,10 @@ def judge(answer: Answer) -> tuple[Verdict, str]:
     text = describe(status, answer.phrase)
     if answer.accepted:
         return Verdict.OK, f"accepted status {status}"
+    if answer.wall is not None:
+        return Verdict.BLOCKED, answer.wall
     if answer.success:
         return Verdict.OK, text
-    if answer.challenge:
-        return Verdict.BLOCKED, f"Cloudflare challenge ({status})"
     if status in BLOCKED_STATUSES:
         return Verdict.BLOCKED, text
     if status == 408:

@@ -5,6 +5,14 @@ recorded, counted against its own host's slots, checked by the address guard
 and sent only the headers and credentials meant for it: URL userinfo and the
 sensitive shared headers (Authorization, Cookie) go to the original URL's
 origin only, per-host headers to their host only.
+
+Bodies: a 2xx HTML answer is read up to `max_body` (soft-404 detection and
+fragments read it); a refusal (401, 402, 403, 429, 999, ...) up to
+`walls.BODY_CAP`, to tell a bot wall or paywall from a plain refusal; anything
+else only its first chunk. With `soft_404` on, a 2xx HTML answer to HEAD is
+followed by a GET of the same URL so that there is a body to read
+(`soft_404_get`: "html" always, "redirected" only at the end of a redirect,
+"never"); when that GET fails, the HEAD answer stands.
 """
 
 from __future__ import annotations
@@ -17,6 +25,7 @@ import aiohttp
 from aiohttp import hdrs
 from yarl import URL
 
+from linkcheck.check import walls
 from linkcheck.check.classify import (
     REDIRECT_STATUSES,
     Answer,
@@ -50,9 +59,15 @@ class Fetcher:
         self._config = config
         self._gates = gates
         self._guard = guard
+        self._inspect = config.soft_404_get if config.soft_404 else "never"
 
-    async def chain(self, start: URL, *, head_first: bool, whole_body: bool) -> Outcome:
-        """Follow `start` to its final answer; `whole_body` reads any type up to max_body."""
+    async def chain(
+        self, start: URL, *, head_first: bool, whole_body: bool, browser: bool = False
+    ) -> Outcome:
+        """Follow `start` to its final answer; `whole_body` reads any type up to max_body.
+
+        `browser` adds the configured browser-like headers (per-host headers still win).
+        """
         origin = start.origin()
         credentials = _basic_authorization(start)
         current = start.with_user(None)
@@ -60,12 +75,17 @@ class Fetcher:
         seen = {str(current)}
         while True:
             same_origin = current.origin() == origin
-            headers = self._headers(current, same_origin=same_origin)
+            headers = self._headers(current, same_origin=same_origin, browser=browser)
             configured = any(name.lower() == "authorization" for name in headers)
             if same_origin and credentials and not configured:  # configured ones win
                 headers["Authorization"] = credentials
+            inspect = self._inspect == "html" or (self._inspect == "redirected" and bool(hops))
             result, head = await self._hop(
-                current, head_first=head_first, whole_body=whole_body, headers=headers
+                current,
+                head_first=head_first,
+                whole_body=whole_body,
+                headers=headers,
+                inspect=inspect,
             )
             final, note = str(current), _head_note(head, result)
             if isinstance(result, Failure):
@@ -96,13 +116,20 @@ class Fetcher:
         head_first: bool,
         whole_body: bool,
         headers: dict[str, str],
+        inspect: bool = False,
     ) -> tuple[Result, Result | None]:
-        """The answer for one URL, and what HEAD got when GET had to decide."""
+        """The answer for one URL, and what HEAD got when GET had to decide.
+
+        `inspect`: a 2xx HTML answer to HEAD is read again with GET, for its body.
+        """
         refused = self._guard.literal(url.raw_host or "")
         if refused is not None:
             return Failure(Verdict.SKIPPED, refused), None
         if head_first:
             head = await self._request("HEAD", url, headers, whole_body)
+            if isinstance(head, Answer) and inspect and head.success and is_html(head.content_type):
+                page = await self._request("GET", url, headers, whole_body)
+                return (page, head) if isinstance(page, Answer) else (head, None)
             if isinstance(head, Answer) and (head.accepted or head.status not in HEAD_REFUSED):
                 return head, None
             if isinstance(head, Failure) and not head.head_suspect:
@@ -141,26 +168,35 @@ class Fetcher:
         accepted = not success and self._config.accepts(host, status)
         body = b""
         if method == "GET":
-            # An HTML page may be needed whole (fragments, soft 404s); of anything
-            # else, the first chunk proves the transfer starts. Never a whole file.
+            # An HTML page may be needed whole (fragments, soft 404s), a refusal's
+            # page tells which wall it is; of anything else, the first chunk proves
+            # the transfer starts. Never a whole file.
+            cap = self._config.max_body
             wanted = (success or accepted) and (whole_body or response.content_type in HTML_TYPES)
-            body = await _read(response.content, self._config.max_body, whole=wanted)
+            if not wanted and status in walls.READ_BODY:
+                cap, wanted = min(cap, walls.BODY_CAP), True
+            body = await _read(response.content, cap, whole=wanted)
+        wall = None
+        if status not in REDIRECT_STATUSES and not accepted:
+            wall = walls.recognise(status, response.headers, body, host)
         return Answer(
             status=status,
             phrase=response.reason or "",
             location=response.headers.get(hdrs.LOCATION),
             retry_after=parse_retry_after(response.headers.get(hdrs.RETRY_AFTER)),
             content_type=response.headers.get(hdrs.CONTENT_TYPE, ""),
-            challenge=response.headers.get("cf-mitigated", "").lower() == "challenge",
+            wall=wall,
+            fronted=walls.fronted(response.headers),
             accepted=accepted,
             body=body,
         )
 
-    def _headers(self, url: URL, *, same_origin: bool) -> dict[str, str]:
+    def _headers(self, url: URL, *, same_origin: bool, browser: bool = False) -> dict[str, str]:
         shared = self._config.headers
         if not same_origin:
             shared = {k: v for k, v in shared.items() if k.lower() not in SENSITIVE_HEADERS}
-        return {**shared, **self._config.host(url.raw_host or "").headers}
+        looks = self._config.browser_headers if browser else {}
+        return {**shared, **looks, **self._config.host(url.raw_host or "").headers}
 
 
 async def _read(content: aiohttp.StreamReader, cap: int, *, whole: bool) -> bytes:
@@ -176,6 +212,12 @@ async def _read(content: aiohttp.StreamReader, cap: int, *, whole: bool) -> byte
         if not whole:
             break
     return b"".join(parts)
+
+
+def is_html(content_type: str) -> bool:
+    """An HTML type, or none given (HEAD answers often omit it)."""
+    media = content_type.partition(";")[0].strip().lower()
+    return not media or media in HTML_TYPES
 
 
 def _basic_authorization(url: URL) -> str | None:
