@@ -26,7 +26,8 @@ REPO = Path(__file__).resolve().parent.parent
 ARTICLE = "examples/seed-article.md"
 BASE = "https://www.washingtoninstitute.org/"
 
-# (host, path) → (status, extra headers). Anything not listed answers 200.
+# (host, path) → (status, extra headers). Anything not listed answers 200
+# with a page of its own.
 BEHAVIOUR: dict[tuple[str, str], tuple[int, dict[str, str]]] = {
     # A permanent move: the outlet changed its URL scheme.
     ("www.19fortyfive.com", "/2021/05/why-hezbollah-remains-on-sidelines-of-israel-violence/"): (
@@ -47,16 +48,43 @@ BEHAVIOUR: dict[tuple[str, str], tuple[int, dict[str, str]]] = {
     ("tass.com", "/world/1307463"): (200, {}),
 }
 HEAD_REFUSED = {"tass.com"}
+# What the imitation Wayback Machine holds: url → [(timestamp, status)].
+CAPTURES: dict[str, list[tuple[str, str]]] = {
+    "https://www.i24news.tv/en/news/international/1639109419-benny-gantz-meets-antony-blinken-in-washington": [
+        ("20211210093000", "200"), ("20211220120000", "200"), ("20230105080000", "404")],
+    "https://www.washingtoninstitute.org/policy-analysis/targeting-islamic-state-jihadist-military-threats-and-us-response": [
+        ("20220216101500", "200")],
+}
+ARCHIVE = "web.archive.org"
 HOSTS = sorted({"www.19fortyfive.com", "www.haaretz.com", "www.i24news.tv", "www.rferl.org",
-                "tass.com", "www.washingtoninstitute.org"})
+                "tass.com", "www.washingtoninstitute.org", ARCHIVE, "archive.org"})
+
+
+def cdx(request: web.Request) -> web.Response:
+    """The CDX server's JSON rows for the documented parameters the checker sends."""
+    query = request.query
+    low, high = query.get("from", "0"), query.get("to", "99999999999999")
+    rows = [
+        [stamp, query["url"], status]
+        for stamp, status in CAPTURES.get(query["url"], [])
+        if low <= stamp[: len(low)] and stamp[: len(high)] <= high
+        and ("filter" not in query or status == "200")
+    ]
+    limit = int(query.get("limit", "0"))
+    rows = rows[limit:] if limit < 0 else rows[:limit] if limit else rows
+    header = [["timestamp", "original", "statuscode"]]
+    return web.json_response(header + rows if rows else [])
 
 
 async def handle(request: web.Request) -> web.Response:
     host = (request.host or "").split(":")[0]
+    if host == ARCHIVE and request.path == "/cdx/search/cdx":
+        return cdx(request)
     if request.method == "HEAD" and host in HEAD_REFUSED:
         return web.Response(status=405)
     status, headers = BEHAVIOUR.get((host, request.path), (200, {}))
-    body = f"<!doctype html><title>{host}{request.path}</title><p>{status}</p>"
+    words = " ".join(part for part in request.path.split("/") if part)
+    body = f"<!doctype html><title>{words}</title><h1>{words}</h1><p>{words} {status}</p>"
     return web.Response(status=status, headers=headers, text=body, content_type="text/html")
 
 

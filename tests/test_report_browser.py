@@ -174,7 +174,7 @@ def test_the_archived_copy_is_shown_with_its_date_and_distance(open_report: Open
     row = page.locator("#grid tbody tr.row", has_text=HAARETZ)
     fix = row.locator("td.c-fix")
     assert "Snapshot of 2021-12-13" in fix.inner_text()
-    assert "3 days from the citation date" in fix.inner_text()
+    assert "3 days before the citation" in fix.inner_text()
     href = fix.locator("a").get_attribute("href")
     assert href is not None
     assert href.startswith("https://web.archive.org/web/20211213094512/")

@@ -99,7 +99,7 @@ def test_results_are_ordered_by_severity_then_url_with_short_keys() -> None:
         "broken", "error", "timeout", "soft_404", "fragment_missing", "moved", "blocked",
     ]  # fmt: skip
     haaretz = next(r for r in data["results"] if "haaretz" in r["u"])
-    assert haaretz["ar"]["d"] == "3 days from the citation date"
+    assert haaretz["ar"]["d"] == "3 days before the citation"
     assert haaretz["fx"][0] == "archived copy"
     fragment = next(r for r in data["results"] if r["u"].endswith("#section-3"))
     assert "fu" not in fragment  # the final URL is the page itself

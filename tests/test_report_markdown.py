@@ -45,7 +45,7 @@ def test_failing_citations_are_a_table_with_links_to_snapshots() -> None:
     assert all(len(row.xpath("./td")) == 8 for row in rows)
     snapshots = failing.xpath(".//a[starts-with(@href, 'https://web.archive.org/')]")
     assert [a.text for a in snapshots] == ["snapshot 2022-01-02", "snapshot 2021-12-13"]
-    assert "3 days from the citation date" in failing.text_content()
+    assert "3 days before the citation" in failing.text_content()
     assert document.xpath("//details/summary")[0].text == (
         "Worth a look: 4 citations (moved, blocked)"
     )

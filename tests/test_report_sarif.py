@@ -83,7 +83,7 @@ def test_one_result_per_problem_citation_on_its_line() -> None:
         "endColumn": 44 + len(HAARETZ),
     }
     assert "Cite the archived copy instead" in haaretz["message"]["text"]
-    assert haaretz["properties"]["archive"]["distanceDays"] == 3
+    assert haaretz["properties"]["archive"]["distanceDays"] == -3
     spaced = next(r for r in results if "reading%20list" in json.dumps(r["locations"]))
     assert spaced["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == (
         NOTES.replace(" ", "%20")

@@ -107,8 +107,9 @@ def test_words_for_distance_and_duration() -> None:
     moment = dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
     assert view.distance_label(Snapshot("u", moment, 200, "w", 0)) == "same day as the citation"
     assert view.distance_label(Snapshot("u", moment, 200, "w", -1)) == (
-        "1 day from the citation date"
+        "1 day before the citation"
     )
+    assert view.distance_label(Snapshot("u", moment, 200, "w", 17)) == "17 days after the citation"
     assert view.distance_label(Snapshot("u", moment, 200, "w", None)) == ""
     report = sample_report()
     assert view.duration(report) == "4.7 s"

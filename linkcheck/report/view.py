@@ -147,15 +147,16 @@ def fix_for(result: Result, fail_on: frozenset[Verdict]) -> Fix | None:
 def distance_label(snapshot: Snapshot) -> str:
     """How far the snapshot is from the citation date, in words.
 
-    The sign of `distance_days` is not relied on: the date is shown too.
+    `distance_days` is the snapshot's date minus the citation's: negative
+    means the capture shows the page before it was cited.
     """
     days = snapshot.distance_days
     if days is None:
         return ""
-    days = abs(days)
     if days == 0:
         return "same day as the citation"
-    return f"{days} day{'s' if days != 1 else ''} from the citation date"
+    side = "before" if days < 0 else "after"
+    return f"{plural(abs(days), 'day')} {side} the citation"
 
 
 def duration(report: Report) -> str:
