@@ -18,7 +18,7 @@ from typing import Protocol
 from linkcheck.archive.client import ArchiveClient
 from linkcheck.archive.lookup import add_archives
 from linkcheck.check import Checker, FetchError
-from linkcheck.collect import collect, extract_document
+from linkcheck.collect import Document, collect, extract_document
 from linkcheck.config import Config
 from linkcheck.models import Citation, Fetch, Report, Result, Verdict
 from linkcheck.urls import UrlFilter, fetch_key, normalise
@@ -37,11 +37,15 @@ def is_remote(entry: str) -> bool:
 
 
 def iter_citations(
-    inputs: Sequence[str], config: Config, *, warn: Callable[[str], None]
+    inputs: Sequence[str],
+    config: Config,
+    *,
+    warn: Callable[[str], None],
+    on_document: Callable[[Document], None] | None = None,
 ) -> Iterator[Citation]:
     """The citations in the local inputs, without touching the network (for --dump)."""
     local = [entry for entry in inputs if not is_remote(entry)]
-    return dated(collect(local, config, warn=warn), config)
+    return dated(collect(local, config, warn=warn, on_document=on_document), config)
 
 
 def dated(citations: Iterable[Citation], config: Config) -> Iterator[Citation]:
@@ -122,7 +126,11 @@ async def run(
     started = dt.datetime.now(dt.UTC)
     warnings: list[str] = []
     catalogue = _Catalogue()
-    for citation in iter_citations(inputs, config, warn=warnings.append):
+    read = iter_citations(
+        inputs, config, warn=warnings.append,
+        on_document=lambda document: catalogue.documents.add(document.source),
+    )
+    for citation in read:
         catalogue.add(citation)
 
     url_filter = UrlFilter(config.include, config.exclude)
