@@ -9,7 +9,8 @@ hosts (`http://127.0.0.7:8937/ok/123`) so no checker needs DNS.
 Every distinct URL is cited at least once; citations are spread over the
 documents at random (seeded, so a spec always yields the same corpus).
 `truth.json` beside the documents holds the spec and the expected counts:
-distinct URLs, citations, documents, ok, broken (of which server_error), moved.
+distinct URLs, citations, documents, ok, broken (of which server_error), moved,
+and the citations of broken and of moved URLs (lychee counts per citation).
 
 Run: `python -m bench.corpus --out DIR --docs 500 --urls 5000 --hosts 100 --citations 15000`.
 """
@@ -21,22 +22,17 @@ import dataclasses
 import hashlib
 import json
 import random
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.farm import DEFAULT_PORT, host_address
+from bench.farm import DEFAULT_PORT, WORDS, host_address
 
 TRUTH = "truth.json"
-
-_PROSE = (
-    "the of and to in is that for it as was with be by on not he this are or his from at "
-    "which but have an they you were her she there one all we their can has been if more "
-    "when will would who so no link source archive citation study report data method result"
-)
-_WORDS = tuple(_PROSE.split())
+GENERATOR = 2  # bump when the same spec would give other documents
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +71,8 @@ class CorpusSpec:
         )
 
     def key(self) -> str:
-        """A short digest naming this spec's corpus directory."""
-        text = json.dumps(dataclasses.asdict(self), sort_keys=True)
+        """A short digest naming this spec's corpus directory (and the generator's version)."""
+        text = json.dumps({**dataclasses.asdict(self), "generator": GENERATOR}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -89,6 +85,10 @@ def url_kinds(spec: CorpusSpec) -> list[str]:
     kinds += ["ok"] * (spec.urls - len(kinds))
     random.Random(spec.seed).shuffle(kinds)
     return kinds
+
+
+#: The path of every URL the corpus cites (redirect targets and probes are not cited).
+CITED_PATH = re.compile(r"/(?:ok|404|500|moved)/[0-9]+")
 
 
 def urls(spec: CorpusSpec) -> list[str]:
@@ -113,7 +113,7 @@ def _citations_per_doc(spec: CorpusSpec) -> Iterator[list[int]]:
 
 
 def _prose(rng: random.Random, words: int) -> str:
-    return " ".join(rng.choices(_WORDS, k=words))
+    return " ".join(rng.choices(WORDS, k=words))
 
 
 def _markdown(rng: random.Random, doc: int, cited: list[str], pad: int) -> str:
@@ -158,6 +158,11 @@ def truth(spec: CorpusSpec) -> dict[str, Any]:
     """The expected counts for `spec` (also written to truth.json)."""
     kinds = url_kinds(spec)
     broken = kinds.count("404") + kinds.count("500")
+    per_url, extra = divmod(spec.citations, spec.urls)  # URL i is cited per_url (+1 if i < extra)
+
+    def cited(wanted: tuple[str, ...]) -> int:
+        return sum(per_url + (i < extra) for i, kind in enumerate(kinds) if kind in wanted)
+
     return {
         "spec": dataclasses.asdict(spec),
         "documents": spec.docs,
@@ -168,6 +173,8 @@ def truth(spec: CorpusSpec) -> dict[str, Any]:
         "broken": broken,
         "server_error": kinds.count("500"),
         "moved": kinds.count("moved"),
+        "broken_citations": cited(("404", "500")),
+        "moved_citations": cited(("moved",)),
     }
 
 

@@ -4,16 +4,20 @@ Host `i` (0-based) listens on 127.0.0.(2+i) at one shared port (Linux routes
 all of 127.0.0.0/8 to the loopback interface). The farm is a minimal
 HTTP/1.1 server on `asyncio.Protocol` (keep-alive, HEAD and GET,
 Content-Length, no chunking) so that it costs little CPU next to the
-checker it serves. The path says how to answer:
+checker it serves. The path says how to answer (`<id>`: 1 to 9 digits):
 
 | path | answer |
 |---|---|
-| `/ok/<id>` | 200 |
+| `/ok/<id>`, `/ok/<id>-new` | 200, a page of its own |
 | `/404/<id>` | 404 |
 | `/moved/<id>` | 301 to `/ok/<id>-new` on the same host |
 | `/500/<id>` | 500 |
-| `/slow/<ms>/<id>` | 200 after `<ms>` more milliseconds |
+| `/slow/<ms>/<id>` | 200, a page of its own, after `<ms>` more milliseconds |
 | anything else | 404 |
+
+As on a real site, a made-up path (say `/ok/3f9a0c...`, a checker's probe
+for soft 404s) is not found, and each page has its own title and text, so
+that no two pages look alike (pages are small HTML documents of ~80 words).
 
 Every answer waits the farm-wide latency first. The farm counts requests
 per (host, method, path) and the peak of requests in flight per host
@@ -32,9 +36,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import functools
 import ipaddress
 import json
 import os
+import random
+import re
 import resource
 import signal
 import time
@@ -54,7 +61,25 @@ _REASONS = {
     404: b"Not Found",
     500: b"Internal Server Error",
 }
-_BODY = b"<!doctype html><title>farm</title><p>farm page</p>\n"
+_ID = re.compile(r"[0-9]{1,9}")
+_ERROR_BODY = b"<!doctype html><title>%d %s</title><h1>%s</h1>\n"
+_PAGE = "<!doctype html><title>Page {0}</title><h1>Page {0}</h1><p>{1}.</p>\n"
+
+_VOCABULARY = (
+    "the of and to in is that for it as was with be by on not he this are or his from "
+    "at which but have an they you were her she there one all we their can has been if "
+    "more when will would who so no link source archive citation study report data method "
+    "result river stone garden window market letter engine planet signal harbor forest "
+    "lantern meadow bridge canyon violin pepper copper silver marble velvet thunder glacier"
+)
+#: The words of the farm's pages and of the corpus's prose.
+WORDS = tuple(_VOCABULARY.split())
+
+
+def page(path: str) -> bytes:
+    """The HTML page at `path`: its own title and ~80 words drawn from the path."""
+    text = " ".join(random.Random(path).choices(WORDS, k=80))
+    return _PAGE.format(path, text).encode()
 
 
 def host_address(index: int) -> str:
@@ -67,16 +92,15 @@ def host_address(index: int) -> str:
 
 def route(path: str) -> tuple[int, float, str | None]:
     """The status, extra delay (seconds) and redirect target path for a request path."""
-    parts = path.split("?", 1)[0].split("/")
-    kind = parts[1] if len(parts) > 2 else ""
-    if kind == "ok":
-        return 200, 0.0, None
-    if kind == "moved":
-        return 301, 0.0, f"/ok/{parts[2]}-new"
-    if kind == "500":
-        return 500, 0.0, None
-    if kind == "slow" and len(parts) > 3 and parts[2].isdigit():
-        return 200, int(parts[2]) / 1000, None
+    match path.split("?", 1)[0].split("/")[1:]:
+        case ["ok", name] if _ID.fullmatch(name.removesuffix("-new")):
+            return 200, 0.0, None
+        case ["moved", name] if _ID.fullmatch(name):
+            return 301, 0.0, f"/ok/{name}-new"
+        case ["500", name] if _ID.fullmatch(name):
+            return 500, 0.0, None
+        case ["slow", ms, name] if _ID.fullmatch(ms) and _ID.fullmatch(name):
+            return 200, int(ms) / 1000, None
     return 404, 0.0, None
 
 
@@ -199,14 +223,16 @@ class FarmProtocol(asyncio.Protocol):
         if transport is None or transport.is_closing():
             return
         transport.write(
-            self._farm.response(status, request.method, request.close, location, self._authority)
+            self._farm.response(
+                status, request.method, request.close, request.path, location, self._authority
+            )
         )
         if request.close:
             transport.close()
 
     def _reply_bad(self) -> None:
         if self._transport is not None:
-            self._transport.write(self._farm.response(400, "GET", True, None, self._authority))
+            self._transport.write(self._farm.response(400, "GET", True, "", None, self._authority))
             self._transport.close()
 
 
@@ -224,39 +250,52 @@ class Farm:
         self._cache: dict[tuple[int, bool, bool], bytes] = {}
 
     def response(
-        self, status: int, method: str, close: bool, location: str | None, authority: str
+        self,
+        status: int,
+        method: str,
+        close: bool,
+        path: str,
+        location: str | None,
+        authority: str,
     ) -> bytes:
-        """The bytes of one answer; those without a Location are built once and reused."""
+        """The bytes of one answer; error answers are built once and reused."""
         head_only = method == "HEAD"
-        if location is None:
-            key = (status, head_only, close)
-            cached = self._cache.get(key)
-            if cached is None:
-                cached = self._cache[key] = self._build(status, head_only, close, b"")
-            return cached
-        extra = b"Location: http://%s%s\r\n" % (authority.encode(), location.encode())
-        return self._build(status, head_only, close, extra)
+        if status == 200:
+            return self._build(status, head_only, close, b"", page(path.split("?", 1)[0]))
+        if location is not None:
+            extra = b"Location: http://%s%s\r\n" % (authority.encode(), location.encode())
+            return self._build(status, head_only, close, extra, b"")
+        key = (status, head_only, close)
+        cached = self._cache.get(key)
+        if cached is None:
+            reason = _REASONS.get(status, b"Status")
+            body = _ERROR_BODY % (status, reason, reason)
+            cached = self._cache[key] = self._build(status, head_only, close, b"", body)
+        return cached
 
     @staticmethod
-    def _build(status: int, head_only: bool, close: bool, extra: bytes) -> bytes:
+    def _build(status: int, head_only: bool, close: bool, extra: bytes, body: bytes) -> bytes:
         return b"".join(
             (
                 b"HTTP/1.1 %d %s\r\n" % (status, _REASONS.get(status, b"Status")),
                 b"Content-Type: text/html; charset=utf-8\r\n",
-                b"Content-Length: %d\r\n" % len(_BODY),
+                b"Content-Length: %d\r\n" % len(body),
                 b"Connection: close\r\n" if close else b"Connection: keep-alive\r\n",
                 extra,
                 b"\r\n",
-                b"" if head_only else _BODY,
+                b"" if head_only else body,
             )
         )
+
+    def _protocol(self, address: str) -> FarmProtocol:
+        return FarmProtocol(self, address, f"{address}:{self.port}")  # port known by then
 
     async def start(self) -> int:
         """Listen on every host address at one port (0: pick one); return the port."""
         for index in range(self.hosts):
             address = host_address(index)
             server = await self.loop.create_server(
-                lambda address=address: FarmProtocol(self, address, f"{address}:{self.port}"),
+                functools.partial(self._protocol, address),
                 host=address,
                 port=self.port,
                 reuse_address=True,
@@ -268,10 +307,13 @@ class Farm:
         return self.port
 
     async def stop(self) -> None:
+        """Stop listening; since Python 3.12 this also waits (at most 5 s) for open connections."""
         for server in self._servers:
             server.close()
-        for server in self._servers:
-            await server.wait_closed()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(5):
+                for server in self._servers:
+                    await server.wait_closed()
 
 
 async def _serve(args: argparse.Namespace) -> dict[str, Any]:
@@ -293,8 +335,7 @@ async def _serve(args: argparse.Namespace) -> dict[str, Any]:
             break
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=1.0)
-    for server in farm._servers:
-        server.close()
+    await farm.stop()
     return farm.stats.to_json()
 
 

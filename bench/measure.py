@@ -1,0 +1,138 @@
+"""Run a process and measure it; start and stop the farm around it.
+
+`measure` takes the child's own resource usage from `os.wait4`, so CPU time
+(user + system, every thread) and peak RSS belong to the checker alone, not
+to the farm or the runner. Every run is killed (its whole process group)
+after a timeout, and every farm is stopped on exit, even on errors.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Self
+
+
+@dataclass(frozen=True, slots=True)
+class Measurement:
+    """One finished (or killed) child process."""
+
+    wall_s: float
+    cpu_s: float
+    max_rss_mb: float
+    returncode: int
+    timed_out: bool
+
+
+def measure(cmd: list[str], cwd: Path, log: Path, timeout: float) -> Measurement:
+    """Run `cmd` in `cwd` with its output in `log`; kill it after `timeout` seconds."""
+    timed_out = threading.Event()
+    with log.open("wb") as out:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )  # fmt: skip
+
+        def kill() -> None:
+            timed_out.set()
+            _kill_group(proc.pid)
+
+        timer = threading.Timer(timeout, kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        except BaseException:  # interrupted: leave nothing running
+            _kill_group(proc.pid)
+            proc.wait()
+            raise
+        finally:
+            timer.cancel()
+        wall = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+    _kill_group(proc.pid)  # anything the tool left behind
+    return Measurement(
+        wall_s=wall,
+        cpu_s=usage.ru_utime + usage.ru_stime,
+        max_rss_mb=usage.ru_maxrss / 1024,  # Linux reports KiB
+        returncode=proc.returncode,
+        timed_out=timed_out.is_set(),
+    )
+
+
+def _kill_group(pid: int) -> None:
+    with suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+_LIVE_FARMS: set[subprocess.Popen[bytes]] = set()
+
+
+@atexit.register
+def _stop_all() -> None:
+    for proc in list(_LIVE_FARMS):
+        with suppress(ProcessLookupError):
+            proc.kill()
+        proc.wait()
+
+
+class FarmProcess:
+    """`python -m bench.farm` in its own process, as a context manager.
+
+    On exit it is sent SIGTERM, writes its stats and exits; `stats` then
+    holds them (see `bench.farm.Stats.to_json`).
+    """
+
+    def __init__(self, hosts: int, port: int, latency_ms: float, stats: Path) -> None:
+        self.hosts = hosts
+        self.port = port
+        self.latency_ms = latency_ms
+        self.stats_path = stats
+        self.stats: dict[str, Any] = {}
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Self:
+        self.stats_path.unlink(missing_ok=True)
+        cmd = [
+            sys.executable, "-m", "bench.farm", f"--hosts={self.hosts}", f"--port={self.port}",
+            f"--latency-ms={self.latency_ms}", f"--stats={self.stats_path}",
+        ]  # fmt: skip
+        root = Path(__file__).resolve().parent.parent
+        self._proc = proc = subprocess.Popen(cmd, cwd=root, stdout=subprocess.PIPE)
+        _LIVE_FARMS.add(proc)
+        assert proc.stdout is not None
+        ready, _, _ = select.select([proc.stdout], [], [], 30)
+        line = proc.stdout.readline().decode().strip() if ready else "no answer in 30 s"
+        if not line.startswith("READY"):
+            self._stop()
+            raise RuntimeError(f"the farm did not start on port {self.port}: {line}")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop()
+        if self.stats_path.exists():
+            self.stats = json.loads(self.stats_path.read_text())
+
+    def _stop(self) -> None:
+        proc = self._proc
+        if proc is None:
+            return
+        with suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        _LIVE_FARMS.discard(proc)
+        self._proc = None
