@@ -33,6 +33,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import os
 import re
@@ -80,6 +81,7 @@ _MEDIA_TYPES = {
     "application/x-bibtex": "bibtex",
     "application/pdf": "pdf",
 }
+_PROSE_KINDS = ("html", "markdown", "text", "rst")
 _HTML_START = re.compile(
     r"\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html)[\s>]", re.I | re.S
 )
@@ -240,7 +242,7 @@ class _Reader:
             with open(path, "rb") as file:
                 yield from self._extract(file.read(), replace(document, kind=kind))
             return
-        document = replace(document, kind=kind, published=dates.document_date(kind, head))
+        document = replace(document, kind=kind, published=_published(kind, head))
         if self._on_document is not None:
             self._on_document(document)
         try:
@@ -282,7 +284,7 @@ def _extract(
         warn(files.problem(document.source, str(error)))
         return
     kind = _text_kind(kind or sniff(decoded), decoded)
-    document = replace(document, kind=kind, published=dates.document_date(kind, decoded))
+    document = replace(document, kind=kind, published=_published(kind, decoded))
     if on_document is not None:
         on_document(document)
     if document.kind == "html":
@@ -325,6 +327,12 @@ def _binary_kind(head: bytes) -> str:
     if pdf.sniff(head):
         return "pdf"
     return "sitemap" if sitemap.sniff(head) else ""
+
+
+def _published(kind: str, text: str) -> dt.date | None:
+    """The date of a document that is prose; the entries of lists and
+    bibliographies carry their own (a date in a first line is an entry's)."""
+    return dates.document_date(kind, text) if kind in _PROSE_KINDS else None
 
 
 def _text_kind(kind: str, decoded: str) -> str:

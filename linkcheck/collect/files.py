@@ -20,7 +20,20 @@ EXTENSIONS = {
     ".mdown": "markdown",
     ".mkd": "markdown",
     ".txt": "text",
+    ".rst": "rst",
+    ".rest": "rst",
+    ".bib": "bibtex",
+    ".pdf": "pdf",
+    ".urls": "urls",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
 }
+# Every kind of document, one extractor each (`model.KINDS` names the first three only).
+KINDS = ("html", "markdown", "text", "rst", "bibtex", "pdf", "sitemap", "urls", "jsonl")
+# Kinds whose extractor reads bytes, not text: a PDF is binary, a sitemap may be gzipped.
+BINARY_KINDS = frozenset({"pdf", "sitemap"})
+# Kinds read in blocks of lines, so that a large file streams; the others are read whole.
+LINE_KINDS = frozenset({"markdown", "text", "urls", "jsonl"})
 
 _GLOB_MAGIC = frozenset("*?[")
 
@@ -28,7 +41,11 @@ Identity = tuple[int, int]  # (device, inode): one file, whatever path reaches i
 
 
 def kind_for_name(name: str) -> str | None:
-    return EXTENSIONS.get(os.path.splitext(name)[1].lower())
+    """The kind of a document by its name: its extension, and `sitemap*.xml(.gz)`."""
+    base = os.path.basename(name).lower()
+    if "sitemap" in base and base.endswith((".xml", ".xml.gz")):
+        return "sitemap"
+    return EXTENSIONS.get(os.path.splitext(base)[1])
 
 
 def expand(name: str) -> list[tuple[str, bool]]:
