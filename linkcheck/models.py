@@ -52,6 +52,12 @@ class Citation:
     resolved: str
     cited_on: dt.date | None = None
 
+    def __post_init__(self) -> None:
+        # A run may hold a million citations, most cited as absolute URLs: then one
+        # string object serves as both `url` and `resolved`.
+        if self.resolved is not self.url and self.resolved == self.url:
+            object.__setattr__(self, "resolved", self.url)
+
 
 @dataclass(frozen=True, slots=True)
 class Hop:
@@ -87,11 +93,40 @@ class Snapshot:
 
 
 @dataclass(frozen=True, slots=True)
+class History:
+    """What the history (linkcheck/store.py) says about one result after its run.
+
+    A failing result counts toward the exit code only once `confirmed`:
+    `consecutive_failures` checks in a row since `first_failed`, as many and
+    as far apart as the `[confirm]` table asks. `cached_at` is when the fetch
+    reused from the cache was made; None when it was fetched in this run.
+    """
+
+    first_failed: dt.datetime | None = None
+    consecutive_failures: int = 0
+    confirmed: bool = False
+    cached_at: dt.datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """This run against the previous one, URL by URL: each URL's verdict now
+    against its latest recorded one (a URL never seen before that fails is
+    newly failing)."""
+
+    previous_finished: dt.datetime | None
+    newly_failing: tuple[str, ...]
+    recovered: tuple[str, ...]
+    still_failing: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Result:
     """One URL as cited (fragment included) with every citation of it.
 
     `archive` is the snapshot closest to the citation date when one was
     looked up and found; otherwise `archive_reason` may say why there is none.
+    `history` is None when the run kept no history.
     """
 
     url: str
@@ -99,10 +134,16 @@ class Result:
     citations: tuple[Citation, ...]
     archive: Snapshot | None = None
     archive_reason: str | None = None
+    history: History | None = None
 
     @property
     def verdict(self) -> Verdict:
         return self.fetch.verdict
+
+    @property
+    def confirmed(self) -> bool:
+        """Whether a failure of this result counts: always without a history."""
+        return self.history is None or self.history.confirmed
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,9 +156,19 @@ class Report:
     documents: int
     complete: bool = True
     warnings: tuple[str, ...] = field(default_factory=tuple)
+    comparison: Comparison | None = None
 
     def counts(self) -> Counter[Verdict]:
         return Counter(result.verdict for result in self.results)
 
     def failing(self, fail_on: frozenset[Verdict]) -> tuple[Result, ...]:
         return tuple(result for result in self.results if result.verdict in fail_on)
+
+    def fatal(self, fail_on: frozenset[Verdict]) -> tuple[Result, ...]:
+        """The failing results that decide the exit code: every one without
+        a history, only the confirmed ones with it. The one place this is decided."""
+        return tuple(result for result in self.failing(fail_on) if result.confirmed)
+
+    def unconfirmed(self, fail_on: frozenset[Verdict]) -> tuple[Result, ...]:
+        """Failing results reported but not fatal yet: not confirmed by the history."""
+        return tuple(result for result in self.failing(fail_on) if not result.confirmed)

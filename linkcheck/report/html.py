@@ -188,10 +188,12 @@ def render(
     fail_on: frozenset[Verdict],
     comparison: view.Comparison | None = None,
 ) -> str:
-    """The whole page. `comparison` (new vs previous run) is shown only
-    when the history feature supplies one."""
+    """The whole page. `comparison` (new vs previous run) defaults to the
+    report's own, from the history; the headline counts only the failures
+    that fail the run (confirmed ones, with a history)."""
+    comparison = comparison or report.comparison
     script, style = _asset("report.js.j2"), _asset("report.css.j2")
-    failing = report.failing(fail_on)
+    failing = report.fatal(fail_on)
     return (
         _environment()
         .get_template("report.html.j2")

@@ -3,16 +3,32 @@
 `schema_version` changes only when a field changes meaning or disappears;
 new fields may be added within a version. docs/report.schema.json is the
 schema, and the tests validate every report they write against it.
+
+A report may hold a million citations, so `chunks` writes it result by
+result, each encoded by `_encode`, which gives exactly what
+`json.dumps(..., ensure_ascii=False, indent=1)` gives (the tests compare the
+two) in a fraction of the time and without the whole report in memory.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from linkcheck import __version__
-from linkcheck.models import Citation, Fetch, Hop, Report, Result, Snapshot, Verdict
+from linkcheck.models import (
+    Citation,
+    Comparison,
+    Fetch,
+    History,
+    Hop,
+    Report,
+    Result,
+    Snapshot,
+    Verdict,
+)
 
 SCHEMA_VERSION = 1
 
@@ -46,6 +62,34 @@ def _result(result: Result) -> dict[str, Any]:
     }
 
 
+def _history(history: History | None, started: dt.datetime) -> dict[str, Any]:
+    """The history's fields of a result; all null when the run kept no history."""
+    if history is None:
+        return dict.fromkeys(("first_failed", "consecutive_failures", "confirmed", "cached"))
+    cached = None
+    if history.cached_at is not None:
+        age = max(int((started - history.cached_at).total_seconds()), 0)
+        cached = {"checked": history.cached_at.isoformat(), "age_seconds": age}
+    return {
+        "first_failed": history.first_failed.isoformat() if history.first_failed else None,
+        "consecutive_failures": history.consecutive_failures,
+        "confirmed": history.confirmed,
+        "cached": cached,
+    }
+
+
+def _comparison(comparison: Comparison | None) -> dict[str, Any] | None:
+    if comparison is None:
+        return None
+    previous = comparison.previous_finished
+    return {
+        "previous_finished": previous.isoformat() if previous else None,
+        "newly_failing": list(comparison.newly_failing),
+        "recovered": list(comparison.recovered),
+        "still_failing": list(comparison.still_failing),
+    }
+
+
 def _snapshot(snapshot: Snapshot) -> dict[str, Any]:
     return {
         "url": snapshot.url,
@@ -67,6 +111,10 @@ def summary(report: Report) -> dict[str, int]:
 
 
 def to_dict(report: Report) -> dict[str, Any]:
+    return _document(report, [_item(result, report.started) for result in report.results])
+
+
+def _document(report: Report, results: object) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "linkcheck", "version": __version__},
@@ -75,12 +123,81 @@ def to_dict(report: Report) -> dict[str, Any]:
         "complete": report.complete,
         "summary": summary(report),
         "warnings": list(report.warnings),
-        "results": [_result(result) for result in report.results],
+        "results": results,
+        "comparison": _comparison(report.comparison),
     }
 
 
+def _item(result: Result, started: dt.datetime) -> dict[str, Any]:
+    return {**_result(result), **_history(result.history, started)}
+
+
 def render(report: Report) -> str:
-    return json.dumps(to_dict(report), ensure_ascii=False, indent=1) + "\n"
+    return "".join(chunks(report))
+
+
+_RESULTS = "\x00results\x00"  # where the results go in the rest of the document
+
+
+def chunks(report: Report) -> Iterator[str]:
+    """The report's text (`render`) in pieces of about one result each."""
+    shell = json.dumps(_document(report, _RESULTS), ensure_ascii=False, indent=1) + "\n"
+    before, after = shell.split(_encode_string(_RESULTS))
+    yield before
+    if not report.results:
+        yield "[]"
+    for n, result in enumerate(report.results):
+        yield ("[\n  " if n == 0 else ",\n  ") + _encode(_item(result, report.started), "  ")
+    if report.results:
+        yield "\n ]"
+    yield after
+
+
+_encode_string = json.encoder.encode_basestring  # json.dumps's own, with ensure_ascii=False
+
+
+def _encode(value: object, indent: str) -> str:
+    """`value` as json.dumps(ensure_ascii=False, indent=1) writes it `len(indent)` deep."""
+    kind = type(value)
+    if kind is str:
+        return _encode_string(value)
+    if value is None:
+        return "null"
+    if kind is int:
+        return int.__repr__(value)  # type: ignore[arg-type]
+    inner = indent + " "
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        parts = []
+        for key, item in value.items():  # scalars inline: most values are
+            name = _encode_string(key if type(key) is str else _key(key))
+            if type(item) is str:
+                parts.append(f"{inner}{name}: {_encode_string(item)}")
+            elif item is None:
+                parts.append(f"{inner}{name}: null")
+            else:
+                parts.append(f"{inner}{name}: {_encode(item, inner)}")
+        return "{\n" + ",\n".join(parts) + "\n" + indent + "}"
+    if isinstance(value, list | tuple):
+        if not value:
+            return "[]"
+        listed = ",\n".join([inner + _encode(item, inner) for item in value])
+        return "[\n" + listed + "\n" + indent + "]"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return _encode_string(value)
+    if isinstance(value, int):
+        return int.__repr__(value)
+    return json.dumps(value)  # a float (rare); anything else raises TypeError as json.dumps does
+
+
+def _key(key: object) -> str:
+    """A dict key as JSON writes it: a string, or the JSON text of a number, bool or null."""
+    return key if isinstance(key, str) else json.dumps(key)
 
 
 def from_dict(data: dict[str, Any]) -> Report:
@@ -90,6 +207,7 @@ def from_dict(data: dict[str, Any]) -> Report:
     What the JSON does not hold comes back as its default: a citation's
     `resolved` URL is its result's URL. `archive_reason` may be missing from
     reports written before the archive lookup existed; it is then None.
+    So may the history's fields and `comparison` (then None: no history).
     """
     return Report(
         started=dt.datetime.fromisoformat(data["started"]),
@@ -98,6 +216,31 @@ def from_dict(data: dict[str, Any]) -> Report:
         documents=data["summary"]["documents"],
         complete=data["complete"],
         warnings=tuple(data["warnings"]),
+        comparison=_comparison_from(data.get("comparison")),
+    )
+
+
+def _history_from(item: dict[str, Any]) -> History | None:
+    if item.get("consecutive_failures") is None:
+        return None
+    first_failed, cached = item["first_failed"], item["cached"]
+    return History(
+        first_failed=dt.datetime.fromisoformat(first_failed) if first_failed else None,
+        consecutive_failures=item["consecutive_failures"],
+        confirmed=item["confirmed"],
+        cached_at=dt.datetime.fromisoformat(cached["checked"]) if cached else None,
+    )
+
+
+def _comparison_from(data: dict[str, Any] | None) -> Comparison | None:
+    if data is None:
+        return None
+    previous = data["previous_finished"]
+    return Comparison(
+        previous_finished=dt.datetime.fromisoformat(previous) if previous else None,
+        newly_failing=tuple(data["newly_failing"]),
+        recovered=tuple(data["recovered"]),
+        still_failing=tuple(data["still_failing"]),
     )
 
 
@@ -131,6 +274,7 @@ def _result_from(item: dict[str, Any]) -> Result:
         citations=citations,
         archive=_snapshot_from(archive) if archive else None,
         archive_reason=item.get("archive_reason"),
+        history=_history_from(item),
     )
 
 

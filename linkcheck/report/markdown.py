@@ -90,8 +90,76 @@ def _table(
     return lines
 
 
-def render(report: Report, *, fail_on: frozenset[Verdict], limit: int = LIMIT) -> str:
-    failing = view.failing(report, fail_on)
+def _url_list(urls: tuple[str, ...], limit: int) -> list[str]:
+    lines = [f"- {link(url)}" for url in urls[:limit]]
+    if len(urls) > limit:
+        lines.append(f"- … and {len(urls) - limit:,} more")
+    return lines
+
+
+def _comparison(comparison: view.Comparison, limit: int) -> list[str]:
+    """What changed since the previous run, newly failing URLs first: what a
+    reader of a nightly summary looks for."""
+    when = comparison.previous_finished
+    lines = [
+        "### Since the previous run" + (f" ({view.timestamp(when)})" if when else ""),
+        "",
+        f"**{len(comparison.newly_failing):,} newly failing** · "
+        f"{len(comparison.recovered):,} recovered · "
+        f"{len(comparison.still_failing):,} still failing",
+        "",
+    ]
+    if comparison.newly_failing:
+        lines += [*_url_list(comparison.newly_failing, limit), ""]
+    if comparison.recovered:
+        lines += [
+            "<details>",
+            f"<summary>Recovered: {view.plural(len(comparison.recovered), 'URL')}</summary>",
+            "",
+            *_url_list(comparison.recovered, limit),
+            "",
+            "</details>",
+            "",
+        ]
+    return lines
+
+
+def _unconfirmed(results: list[Result], limit: int) -> list[str]:
+    """Failing, but not fatal until the history confirms them (docs/ci.md)."""
+    lines = [
+        "### Failing, not confirmed yet",
+        "",
+        "These do not fail the run until they have failed in `confirm.runs` checks in a row "
+        "spanning `confirm.days` days.",
+        "",
+        "| URL | verdict | reason | failing since | checks in a row |",
+        "|:--|:--|:--|:--|--:|",
+    ]
+    for result in results[:limit]:
+        history = result.history
+        since = history.first_failed if history else None
+        lines.append(
+            f"| {link(result.url)} | `{result.verdict.value}` | {escape(result.fetch.reason)} | "
+            f"{view.timestamp(since) if since else ''} | "
+            f"{history.consecutive_failures if history else ''} |"
+        )
+    if len(results) > limit:
+        lines += ["", f"… and {len(results) - limit:,} more: see the HTML or JSON report."]
+    return [*lines, ""]
+
+
+def render(
+    report: Report,
+    *,
+    fail_on: frozenset[Verdict],
+    limit: int = LIMIT,
+    comparison: view.Comparison | None = None,
+) -> str:
+    """The summary; `comparison` defaults to the report's own (from the history)
+    and leads, and only confirmed failures count as failing the run."""
+    comparison = comparison or report.comparison
+    failing = view.ordered(report.fatal(fail_on), fail_on)
+    unconfirmed = view.ordered(report.unconfirmed(fail_on), fail_on)
     counts = report.counts()
     if failing:
         title = f"## ❌ linkcheck: {view.plural(len(failing), 'URL')} "
@@ -111,6 +179,8 @@ def render(report: Report, *, fail_on: frozenset[Verdict], limit: int = LIMIT) -
             "> Interrupted: this report holds only the URLs checked before the run stopped.",
             "",
         ]
+    if comparison is not None:
+        lines += _comparison(comparison, limit)
     lines += ["| verdict | URLs |", "|:--|--:|"]
     for verdict in view.severity_order(fail_on):
         if counts.get(verdict):
@@ -127,6 +197,8 @@ def render(report: Report, *, fail_on: frozenset[Verdict], limit: int = LIMIT) -
         lines += ["### Failing citations", ""]
         lines += _table(view.citation_rows(failing), fail_on, limit)
         lines.append("")
+    if unconfirmed:
+        lines += _unconfirmed(unconfirmed, limit)
 
     attention = [r for r in view.problems(report, fail_on) if r.verdict not in fail_on]
     if attention:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from linkcheck.models import Citation, Report, Result, Snapshot, Verdict
+from linkcheck.models import Comparison as Comparison  # renderers take it as view.Comparison
 
 # Most severe first: the order problems are listed in, after "fails the run".
 SEVERITY: tuple[Verdict, ...] = (
@@ -191,16 +192,3 @@ def checked_line(report: Report) -> str:
         f"{plural(len(report.results), 'URL')} in {plural(citation_count(report), 'citation')} "
         f"from {plural(report.documents, 'document')}"
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Comparison:
-    """This run against the previous one; filled by the history feature.
-
-    Renderers show it only when given one; nothing here computes it.
-    """
-
-    previous_finished: dt.datetime | None
-    newly_failing: tuple[str, ...]
-    recovered: tuple[str, ...]
-    still_failing: tuple[str, ...]
