@@ -42,6 +42,10 @@ BROWSER_HEADERS = MappingProxyType({
 ARCHIVE_LOOKUPS = ("failing", "all", "never")
 # Flags of `check` that set keys of the [archive] table, not top-level keys.
 ARCHIVE_FLAGS = ("archive_lookup", "save_missing")
+# Flags of `check` that set keys of the [cache] and [confirm] tables, or turn
+# the history off (`--cache/--no-cache` and `--confirm/--no-confirm` are
+# named after their tables, like `--archive`).
+HISTORY_FLAGS = ("no_history", "cache_max_age", "confirm_runs", "confirm_days")
 
 
 class ConfigError(ValueError):
@@ -86,12 +90,57 @@ class ArchiveConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class CacheConfig:
+    """The `[cache]` table: which recorded checks a run reuses instead of asking again.
+
+    Durations are seconds; the file and flags also take "36h", "1d", "2w".
+    """
+
+    max_age: float = 86400.0
+    serve_failing: bool = False
+    archive_max_age: float = 30 * 86400.0
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmConfig:
+    """The `[confirm]` table: a failure counts toward the exit code only once
+    it failed in `runs` checks in a row spanning at least `days` calendar days."""
+
+    runs: int = 1
+    days: int = 0
+
+
+# What `linkcheck fix` may rewrite: a moved URL to its new location, a dead
+# one to its archived copy. Never blocked, timeout or redirected: the page may
+# be fine, or the move temporary.
+FIX_VERDICTS = (Verdict.MOVED, Verdict.BROKEN, Verdict.SOFT_404, Verdict.ERROR)
+FIX_STYLES = ("replace", "append")
+
+
+@dataclass(frozen=True, slots=True)
+class FixConfig:
+    """The `[fix]` table: which citations `linkcheck fix` rewrites, and how (docs/fix.md)."""
+
+    verdicts: frozenset[Verdict] = frozenset({Verdict.MOVED, Verdict.BROKEN})
+    never_hosts: tuple[str, ...] = ()
+    style: str = "replace"
+    min_confirmations: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     base_url: str | None = None
     root_dir: str | None = None
     resources: bool = False
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    recursive: bool = False
+    scope: tuple[str, ...] = ()
+    max_depth: int = -1
+    max_pages: int = 100_000
+    ignore_robots: bool = False
+    fragments: bool = True
+    check_fragments: bool = False
     max_concurrency: int = 64
     host_concurrency: int = 4
     min_interval: float = 0.0
@@ -116,6 +165,7 @@ class Config:
     browser_headers: Mapping[str, str] = field(default_factory=lambda: BROWSER_HEADERS)
     drift: bool = False
     drift_threshold: float = 0.5
+    doi_api: str | None = "https://doi.org/api/handles/"
     fail_on: frozenset[Verdict] = DEFAULT_FAIL_ON
     json: str | None = None
     html: str | None = "reports/report.html"
@@ -127,6 +177,11 @@ class Config:
     dump: bool = False
     cited_on: dt.date | None = None
     archive: ArchiveConfig = ArchiveConfig()
+    history: str | None = ".linkcheck/history.db"
+    changed_since: str | None = None
+    cache: CacheConfig = CacheConfig()
+    confirm: ConfirmConfig = ConfirmConfig()
+    fix: FixConfig = FixConfig()
     hosts: Mapping[str, HostConfig] = field(default_factory=lambda: MappingProxyType({}))
 
     def report_paths(self) -> dict[str, str]:
@@ -183,6 +238,20 @@ def _seconds(value: Any) -> float:
     if value < 0:
         raise ValueError("expected a number of seconds >= 0")
     return float(value)
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw]?)")
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def _duration(value: Any) -> float:
+    """Seconds, as a number or a text with a unit: 3600, "90m", "36h", "1d", "2w"."""
+    if isinstance(value, str):
+        match = _DURATION.fullmatch(value.strip().lower())
+        if not match:
+            raise ValueError(f'expected a duration such as 3600, "12h" or "1d", got {value!r}')
+        return float(match[1]) * _UNIT_SECONDS[match[2]]
+    return _seconds(value)
 
 
 def _positive_seconds(value: Any) -> float:
@@ -281,6 +350,17 @@ def _patterns(value: Any) -> tuple[str, ...]:
     return patterns
 
 
+# A crawl scope entry that is a URL prefix; any other entry is a regular expression.
+SCOPE_PREFIX = re.compile(r"^(?:https?://[^/\s]+|file:)", re.IGNORECASE)
+
+
+def _scope(value: Any) -> tuple[str, ...]:
+    """URL prefixes (`https://example.org/docs/`) and regular expressions, mixed."""
+    entries = _strings(value)
+    _patterns([entry for entry in entries if not SCOPE_PREFIX.match(entry)])
+    return entries
+
+
 _RESOLVE = re.compile(r"^(?P<host>[^:\s]+):(?P<port>\d{1,5}):(?P<address>\S+)$")
 
 
@@ -351,12 +431,43 @@ def _verdicts(value: Any) -> frozenset[Verdict]:
         raise ValueError(f"expected verdicts among {known}") from None
 
 
+def _fix_verdicts(value: Any) -> frozenset[Verdict]:
+    verdicts = _verdicts(value)
+    if not verdicts <= set(FIX_VERDICTS):
+        raise ValueError(f"expected verdicts among {', '.join(FIX_VERDICTS)}")
+    return verdicts
+
+
+def _host_names(value: Any) -> tuple[str, ...]:
+    """Host names, lower-cased: `example.org` also stands for its subdomains."""
+    names = tuple(name.strip().lower().strip(".") for name in _strings(value))
+    for name in names:
+        if not name or any(c.isspace() or c in "/:@" for c in name):
+            raise ValueError(f"expected a host name such as example.org, got {name!r}")
+    return names
+
+
+_FIX_COERCE: dict[str, Callable[[Any], Any]] = {
+    "verdicts": _fix_verdicts,
+    "never_hosts": _host_names,
+    "style": _choice(FIX_STYLES),
+    "min_confirmations": _int(0),
+}
+
+
 _COERCE: dict[str, Callable[[Any], Any]] = {
     "base_url": _url,
     "root_dir": _optional_text,
     "resources": _bool,
     "include": _patterns,
     "exclude": _patterns,
+    "recursive": _bool,
+    "scope": _scope,
+    "max_depth": _int(-1),
+    "max_pages": _int(1),
+    "ignore_robots": _bool,
+    "fragments": _bool,
+    "check_fragments": _bool,
     "max_concurrency": _int(1),
     "host_concurrency": _int(1),
     "min_interval": _seconds,
@@ -382,6 +493,7 @@ _COERCE: dict[str, Callable[[Any], Any]] = {
     "browser_headers": _headers,
     "drift": _bool,
     "drift_threshold": _fraction,
+    "doi_api": _url,
     "json": _optional_text,
     "html": _optional_text,
     "markdown": _optional_text,
@@ -391,6 +503,8 @@ _COERCE: dict[str, Callable[[Any], Any]] = {
     "progress": _bool,
     "dump": _bool,
     "cited_on": _date,
+    "history": _optional_text,
+    "changed_since": _optional_text,
 }
 
 _ARCHIVE_COERCE: dict[str, Callable[[Any], Any]] = {
@@ -415,6 +529,28 @@ _ARCHIVE_FLAG_COERCE: dict[str, Callable[[Any], Any]] = {
     "archive": _bool,
     "archive_lookup": _choice(ARCHIVE_LOOKUPS),
     "save_missing": _bool,
+}
+
+_CACHE_COERCE: dict[str, Callable[[Any], Any]] = {
+    "max_age": _duration,
+    "serve_failing": _bool,
+    "archive_max_age": _duration,
+}
+
+_CONFIRM_COERCE: dict[str, Callable[[Any], Any]] = {
+    "runs": _int(1),
+    "days": _int(0),
+}
+
+# `--no-cache` reuses nothing (the run is still recorded); `--no-confirm`
+# makes every failure count at once; `--no-history` neither reads nor records.
+_HISTORY_FLAG_COERCE: dict[str, Callable[[Any], Any]] = {
+    "no_history": _bool,
+    "cache": _bool,
+    "cache_max_age": _duration,
+    "confirm": _bool,
+    "confirm_runs": _int(1),
+    "confirm_days": _int(0),
 }
 
 _HOST_COERCE: dict[str, Callable[[Any], Any]] = {
@@ -451,10 +587,53 @@ def _hosts(table: Any, where: str) -> Mapping[str, HostConfig]:
     return MappingProxyType(hosts)
 
 
+def _history_tables(table: dict[str, Any], where: str) -> dict[str, Any]:
+    """The [cache] and [confirm] tables, taken out of `table`."""
+    values: dict[str, Any] = {}
+    for name, kind, coercers in (
+        ("cache", CacheConfig, _CACHE_COERCE),
+        ("confirm", ConfirmConfig, _CONFIRM_COERCE),
+    ):
+        if name not in table:
+            continue
+        given = table.pop(name)
+        if not isinstance(given, Mapping):
+            raise ConfigError(f"{where}: {name}: expected a [{name}] table")
+        values[name] = kind(**_coerce_table(given, coercers, f"{where}: {name}"))
+    return values
+
+
+def _history_flags(values: Mapping[str, Any], flags: Mapping[str, Any]) -> dict[str, Any]:
+    """The history flags over the file's [cache] and [confirm] tables."""
+    given = _coerce_table(flags, _HISTORY_FLAG_COERCE, "command line")
+    cache = values.get("cache", CacheConfig())
+    confirm = values.get("confirm", ConfirmConfig())
+    if "cache_max_age" in given:
+        cache = replace(cache, max_age=given["cache_max_age"])
+    if given.get("cache") is False:
+        cache = replace(cache, max_age=0.0, archive_max_age=0.0)
+    if "confirm_runs" in given:
+        confirm = replace(confirm, runs=given["confirm_runs"])
+    if "confirm_days" in given:
+        confirm = replace(confirm, days=given["confirm_days"])
+    if given.get("confirm") is False:
+        confirm = ConfirmConfig()
+    changed: dict[str, Any] = {"cache": cache, "confirm": confirm}
+    if given.get("no_history"):
+        changed["history"] = None
+    return changed
+
+
 def _archive(table: Any, where: str) -> ArchiveConfig:
     if not isinstance(table, Mapping):
         raise ConfigError(f"{where}: archive: expected an [archive] table")
     return ArchiveConfig(**_coerce_table(table, _ARCHIVE_COERCE, f"{where}: archive"))
+
+
+def _fix(table: Any, where: str) -> FixConfig:
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{where}: fix: expected a [fix] table")
+    return FixConfig(**_coerce_table(table, _FIX_COERCE, f"{where}: fix"))
 
 
 def _archive_flags(archive: ArchiveConfig, flags: Mapping[str, Any]) -> ArchiveConfig:
@@ -482,11 +661,16 @@ def read_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{where}: not valid TOML: {error}") from None
     hosts = table.pop("hosts", None)
     archive = table.pop("archive", None)
+    fix = table.pop("fix", None)
+    tables = _history_tables(table, where)
     values = _coerce_table(table, _COERCE, where)
+    values.update(tables)
     if hosts is not None:
         values["hosts"] = _hosts(hosts, where)
     if archive is not None:
         values["archive"] = _archive(archive, where)
+    if fix is not None:
+        values["fix"] = _fix(fix, where)
     return values
 
 
@@ -499,9 +683,12 @@ def load(path: Path | None = None, flags: Mapping[str, Any] | None = None) -> Co
     values = read_file(path) if path is not None else {}
     given = {key: value for key, value in (flags or {}).items() if value is not None}
     archive_flags = {key: given.pop(key) for key in list(given) if key in _ARCHIVE_FLAG_COERCE}
+    history_flags = {key: given.pop(key) for key in list(given) if key in _HISTORY_FLAG_COERCE}
     values.update(_coerce_table(given, _COERCE, "command line"))
     if archive_flags:
         values["archive"] = _archive_flags(values.get("archive", ArchiveConfig()), archive_flags)
+    if history_flags:
+        values.update(_history_flags(values, history_flags))
     return replace(Config(), **values)
 
 

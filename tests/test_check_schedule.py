@@ -72,7 +72,7 @@ async def test_one_request_per_distinct_url(catalogue: Catalogue) -> None:
     assert {fetch.verdict for fetch in fetches.values()} == {Verdict.OK}
     seen = Counter((s.host, s.method, s.path_qs) for s in catalogue.log.requests)
     assert set(seen.values()) == {1}
-    assert {method for _, method, _ in seen} == {"HEAD"}
+    assert {method for _, method, _ in seen} == {"GET"}  # pages: one GET, no HEAD
     assert len(seen) == len(urls)
 
 

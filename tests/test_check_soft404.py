@@ -224,7 +224,7 @@ async def test_probes_stay_within_the_per_host_cap() -> None:
 @pytest.mark.parametrize(
     ("setting", "verdict", "methods"),
     [
-        ({}, Verdict.SOFT_404, ["HEAD", "GET"]),
+        ({}, Verdict.SOFT_404, ["GET"]),  # a page: one GET at once
         ({"soft_404": False}, Verdict.OK, ["HEAD"]),
         ({"soft_404_get": "never"}, Verdict.OK, ["HEAD"]),
         ({"soft_404_get": "redirected"}, Verdict.OK, ["HEAD"]),
@@ -263,7 +263,17 @@ async def test_the_probe_can_be_turned_off() -> None:
         async with Checker(config, resolver=farm.resolver()) as checker:
             fetch = await checker.check(farm.url("catchall.example", "/docs/old-feature"))
         assert fetch.verdict is Verdict.OK
-        assert farm.seen("catchall.example") == ["/docs/old-feature", "/docs/old-feature"]
+        assert farm.seen("catchall.example") == ["/docs/old-feature"]
+
+
+async def test_a_file_is_asked_with_head_first() -> None:
+    """Only pages are asked with GET at once: a GET would start a file's download."""
+    async with running_farm() as farm:
+        path = "/reports/annual-2019.pdf"
+        async with Checker(farm.config(), resolver=farm.resolver()) as checker:
+            fetch = await checker.check(farm.url("news.example", path))
+        assert fetch.verdict is Verdict.OK
+        assert [m for h, m, p, _ in farm.requests if p == path] == ["HEAD"]
 
 
 @pytest.mark.parametrize(

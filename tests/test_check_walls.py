@@ -96,7 +96,7 @@ async def test_a_page_that_refuses_only_non_browsers_is_ok_with_browser_headers(
             Verdict.OK, "200 OK with browser headers (without: 403 Forbidden)", 1
         )
         asked = [(m, agent.split("/")[0]) for h, m, p, agent in farm.requests if p == "/page"]
-        assert asked == [("HEAD", "linkcheck"), ("GET", "linkcheck"), ("GET", "Mozilla")]
+        assert asked == [("GET", "linkcheck"), ("GET", "Mozilla")]
         assert checker.extra_requests["browser retry"] == 1
 
 
@@ -106,7 +106,7 @@ async def test_without_browser_headers_there_is_no_second_request() -> None:
         async with Checker(config, resolver=farm.resolver()) as checker:
             fetch = await checker.check(farm.url("picky.example", "/page"))
         assert (fetch.verdict, fetch.reason) == (Verdict.BLOCKED, "403 Forbidden")
-        assert farm.seen("picky.example") == ["/page", "/page"]  # HEAD, then GET decides
+        assert farm.seen("picky.example") == ["/page"]  # one GET, no browser retry
 
 
 async def test_a_head_only_refusal_is_named_after_a_get() -> None:

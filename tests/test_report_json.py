@@ -29,6 +29,16 @@ def test_a_saved_report_reads_back_as_the_same_report(build) -> None:  # type: i
     assert json_report.to_dict(again) == json_report.to_dict(report)
 
 
+@pytest.mark.parametrize(
+    "report",
+    [sample_report(), hostile_report(), large_report(200), replace(sample_report(), results=())],
+    ids=["sample", "hostile", "large", "empty"],
+)
+def test_the_streamed_report_is_what_json_dumps_writes(report) -> None:  # type: ignore[no-untyped-def]
+    expected = json.dumps(json_report.to_dict(report), ensure_ascii=False, indent=1) + "\n"
+    assert "".join(json_report.chunks(report)) == json_report.render(report) == expected
+
+
 def test_interrupted_runs_and_warnings_survive_the_round_trip() -> None:
     report = replace(sample_report(), complete=False, warnings=("skipped a.bin: binary",))
     again = json_report.from_dict(json.loads(json_report.render(report)))

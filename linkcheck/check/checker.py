@@ -10,8 +10,16 @@ then takes a second look where a status code alone can mislead:
   its title and heading say, and whether a random path next to it gets the
   same page (one probe per host and directory for the whole run).
 
+Before all that, a doi.org link's DOI is looked up in the DOI handle API
+(`doi`): an unknown DOI is broken without a request to doi.org.
+
 Neither the browser retry nor the probe counts in `Fetch.attempts`; both go
 through the same per-host slots as every request. `extra_requests` counts them.
+
+`check_page` judges a URL the same way from one GET and keeps the page: the
+crawler reads the pages it checks, and a `#fragment` is looked for in the
+body of the GET that checked its page (`check_many_pages`), never a second
+request. `at_least` lengthens a host's interval (robots.txt Crawl-delay).
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ import asyncio
 import ipaddress
 import time
 from collections import Counter
-from collections.abc import AsyncGenerator, Awaitable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Container, Iterable
 from contextlib import aclosing
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -32,7 +40,7 @@ from aiohttp.abc import AbstractResolver
 from aiohttp.resolver import ThreadedResolver
 from yarl import URL
 
-from linkcheck.check import pagetext, soft404, walls
+from linkcheck.check import doi, pagetext, soft404, walls
 from linkcheck.check.classify import Answer, Failure, Outcome, to_fetch
 from linkcheck.check.fetch import Fetcher, is_html
 from linkcheck.check.files import check_file
@@ -58,6 +66,9 @@ BROWSER_RETRY_STATUSES = frozenset({403, 999})
 # bot-protection front: elsewhere it is an overloaded server; never a plain 429: the
 # server asked us to slow down).
 UNSEEN_REFUSALS = frozenset({401, 402})
+# Pages up to this size are parsed on the event loop (well under a millisecond):
+# handing each to a thread cost more CPU than parsing it. Larger ones go to a thread.
+PARSE_INLINE = 32 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +118,8 @@ class Checker:
         self._session: ClientSession | None = None
         self._fetcher: Fetcher | None = None
         self._prober: soft404.Prober | None = None
-        self.extra_requests: Counter[str] = Counter()  # "browser retry", "probe"
+        self._gates: HostGates | None = None
+        self.extra_requests: Counter[str] = Counter()  # "browser retry", "probe", "doi lookup"
 
     async def __aenter__(self) -> Checker:
         if self._session is not None:
@@ -120,9 +132,10 @@ class Checker:
             owns_inner=self._inner is None,
         )
         self._session = open_session(
-            self._config, self._resolver, self._socket_factory, self._ssl
+            self._config, self._resolver, self._socket_factory, self._ssl, trust_env=False
         )
-        self._fetcher = Fetcher(self._session, self._config, HostGates(self._config), self._guard)
+        self._gates = HostGates(self._config)
+        self._fetcher = Fetcher(self._session, self._config, self._gates, self._guard)
         self._prober = soft404.Prober(self._probe)
         return self
 
@@ -146,18 +159,43 @@ class Checker:
 
     async def check_many(self, urls: Iterable[str]) -> AsyncGenerator[tuple[str, Fetch], None]:
         """Check distinct URLs, yielding each as it finishes, scheduled by host."""
+        async with aclosing(self.check_many_pages(urls, frozenset())) as checked:
+            async for url, fetch, _ in checked:
+                yield url, fetch
+
+    async def check_many_pages(
+        self, urls: Iterable[str], pages: Container[str]
+    ) -> AsyncGenerator[tuple[str, Fetch, Page | None], None]:
+        """`check_many`, and for the URLs in `pages` (whose fragments are judged)
+        the page too, from the GET that checked them (`check_page`)."""
         self._open()
         planned = ((url, parse_target(url)) for url in urls)
         scheduled = by_host(
             planned,
             key=_host,
-            run=lambda item: self._check(item[1]),
+            run=lambda item: self._check_page(item[1], item[0]) if item[0] in pages
+            else self._check_only(item[1]),
             capacity=self._config.max_concurrency,
             limit=self._limit,
         )
         async with aclosing(scheduled):  # closing us cancels the running checks now
-            async for (url, _), fetch in scheduled:
-                yield url, fetch
+            async for (url, _), (fetch, page) in scheduled:
+                yield url, fetch, page
+
+    async def check_page(self, url: str, *, whole_body: bool = False) -> tuple[Fetch, Page | None]:
+        """Check `url` with one GET (no HEAD) and keep its body: a crawled page and a
+        fragment's target need both the verdict and the page, and one request serves both.
+
+        The page is None without a 2xx answer. HTML is read up to max_body; another
+        type only its first chunk, unless `whole_body` (robots.txt, sitemaps).
+        """
+        return await self._check_page(parse_target(url), url, whole_body=whole_body)
+
+    def at_least(self, host: str, interval: float) -> None:
+        """Space requests to `host` by `interval` seconds or more (robots.txt Crawl-delay)."""
+        self._open()
+        assert self._gates is not None
+        self._gates.at_least(host, interval)
 
     async def fetch_page(self, url: str) -> Page:
         """GET an http(s) page, following redirects; raise FetchError when there is none."""
@@ -173,19 +211,42 @@ class Checker:
         return Page(url, outcome.final_url, answer.content_type, answer.body)
 
     async def _check(self, target: Target) -> Fetch:
+        return (await self._judge(target, head_first=True, whole_body=False))[0]
+
+    async def _check_only(self, target: Target) -> tuple[Fetch, None]:
+        return await self._check(target), None
+
+    async def _check_page(
+        self, target: Target, url: str, *, whole_body: bool = False
+    ) -> tuple[Fetch, Page | None]:
+        fetch, outcome = await self._judge(target, head_first=False, whole_body=whole_body)
+        answer = outcome.answer if outcome else None
+        if outcome is None or answer is None or not answer.success or outcome.final_url is None:
+            return fetch, None
+        return fetch, Page(url, outcome.final_url, answer.content_type, answer.body)
+
+    async def _judge(
+        self, target: Target, *, head_first: bool, whole_body: bool
+    ) -> tuple[Fetch, Outcome | None]:
+        """The verdict on a URL, and the outcome it judged (None when no request was made)."""
         if isinstance(target, Fetch):
-            return target
+            return target, None
         if isinstance(target, Path):
-            return await check_file(target)
+            return await check_file(target), None
         started = time.monotonic()
+        unknown = await doi.unregistered(target, self._config.doi_api, self._lookup)
+        if unknown is not None:  # a DOI nobody registered: no landing page to look for
+            return replace(unknown, elapsed_ms=int((time.monotonic() - started) * 1000)), None
         deadline = asyncio.get_running_loop().time() + self._config.url_timeout
-        outcome, attempts, elapsed_ms = await self._run(target, head_first=True, whole_body=False)
+        outcome, attempts, elapsed_ms = await self._run(
+            target, head_first=head_first, whole_body=whole_body
+        )
         fetch = to_fetch(outcome, attempts=attempts, elapsed_ms=elapsed_ms)
         if fetch.verdict in (Verdict.BLOCKED, Verdict.ERROR) and self._config.browser_headers:
             outcome, fetch = await self._as_browser(target, outcome, fetch, deadline)
         if fetch.verdict in ALIVE:
             fetch = await self._second_look(target, outcome, fetch, deadline)
-        return replace(fetch, elapsed_ms=int((time.monotonic() - started) * 1000))
+        return replace(fetch, elapsed_ms=int((time.monotonic() - started) * 1000)), outcome
 
     async def _as_browser(
         self, url: URL, outcome: Outcome, fetch: Fetch, deadline: float
@@ -259,6 +320,11 @@ class Checker:
             str(url), answer.status, outcome.final_url, bool(outcome.hops), page
         )
 
+    async def _lookup(self, url: URL) -> tuple[Outcome, int, int]:
+        """GET an API's answer whole, with retries (the DOI handle API): an extra request."""
+        self.extra_requests["doi lookup"] += 1
+        return await self._run(url, head_first=False, whole_body=True)
+
     async def _run(
         self, url: URL, *, head_first: bool, whole_body: bool
     ) -> tuple[Outcome, int, int]:
@@ -303,10 +369,12 @@ async def _before(deadline: float, step: Awaitable[T]) -> T | None:
 
 
 async def _page(answer: Answer) -> pagetext.PageText | None:
-    """The readable parts of an HTML answer, parsed off the event loop."""
+    """The readable parts of an HTML answer; a large page is parsed off the event loop."""
     if not answer.body or not is_html(answer.content_type):
         return None
     try:
+        if len(answer.body) <= PARSE_INLINE:
+            return pagetext.parse(answer.body, answer.content_type)
         return await asyncio.to_thread(pagetext.parse, answer.body, answer.content_type)
     except Exception:  # a page the parser cannot read is not judged by its text
         return None

@@ -9,10 +9,14 @@ origin only, per-host headers to their host only.
 Bodies: a 2xx HTML answer is read up to `max_body` (soft-404 detection and
 fragments read it); a refusal (401, 402, 403, 429, 999, ...) up to
 `walls.BODY_CAP`, to tell a bot wall or paywall from a plain refusal; anything
-else only its first chunk. With `soft_404` on, a 2xx HTML answer to HEAD is
-followed by a GET of the same URL so that there is a body to read
-(`soft_404_get`: "html" always, "redirected" only at the end of a redirect,
-"never"); when that GET fails, the HEAD answer stands.
+else only its first chunk. With `soft_404` on, soft-404 detection needs the
+body of 2xx HTML pages (`soft_404_get`): with "html" (every page) a URL that
+looks like a page (`looks_like_page`: no extension of a file type) gets one
+capped GET at once instead of a HEAD and then a GET, which would ask twice;
+any other URL, and every URL with "redirected" (only pages at the end of a
+redirect) or "never", gets HEAD first, and a 2xx HTML answer to that HEAD is
+followed by a GET where a body is wanted; when that GET fails, the HEAD
+answer stands.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from linkcheck.check.classify import (
 from linkcheck.check.guard import Guard
 from linkcheck.check.retry import parse_retry_after
 from linkcheck.check.schedule import HostGates
+from linkcheck.check.session import Environment
 from linkcheck.check.target import http_problem, request_url
 from linkcheck.config import Config
 from linkcheck.models import Hop, Verdict
@@ -45,6 +50,15 @@ HEAD_REFUSED = frozenset({400, 403, 404, 405, 501})
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 FIRST_CHUNK = 64 * 1024
 SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
+# Files a GET would start downloading (the body of a non-HTML answer is cut after its
+# first chunk, which costs the connection): HEAD first for these, even for "html".
+FILE_EXTENSIONS = frozenset({
+    "7z", "apk", "avi", "bin", "bmp", "bz2", "csv", "deb", "dmg", "doc", "docx", "epub", "exe",
+    "flac", "gif", "gz", "heic", "ico", "img", "iso", "jar", "jpeg", "jpg", "m4a", "m4v", "mkv",
+    "mov", "mp3", "mp4", "mpeg", "mpg", "msi", "odp", "ods", "odt", "ogg", "ogv", "opus", "pdf",
+    "png", "ppt", "pptx", "ps", "rar", "rpm", "svg", "tar", "tgz", "tif", "tiff", "wav", "webm",
+    "webp", "whl", "wmv", "xls", "xlsx", "xz", "zip", "zst",
+})  # fmt: skip
 
 Result = Answer | Failure
 
@@ -60,6 +74,7 @@ class Fetcher:
         self._gates = gates
         self._guard = guard
         self._inspect = config.soft_404_get if config.soft_404 else "never"
+        self._environment = Environment()
 
     async def chain(
         self, start: URL, *, head_first: bool, whole_body: bool, browser: bool = False
@@ -80,9 +95,11 @@ class Fetcher:
             if same_origin and credentials and not configured:  # configured ones win
                 headers["Authorization"] = credentials
             inspect = self._inspect == "html" or (self._inspect == "redirected" and bool(hops))
+            get_first = head_first and self._inspect == "html" and looks_like_page(current)
             result, head = await self._hop(
                 current,
-                head_first=head_first,
+                head_first=head_first and not get_first,
+                get_first=get_first,
                 whole_body=whole_body,
                 headers=headers,
                 inspect=inspect,
@@ -117,17 +134,27 @@ class Fetcher:
         whole_body: bool,
         headers: dict[str, str],
         inspect: bool = False,
+        get_first: bool = False,
     ) -> tuple[Result, Result | None]:
         """The answer for one URL, and what HEAD got when GET had to decide.
 
         `inspect`: a 2xx HTML answer to HEAD is read again with GET, for its body.
+        `get_first`: GET at once; when the server answered it and then failed (a
+        broken or stalled body, a reset), HEAD is asked and decides as if it had
+        come first, so the verdict is the one HEAD then GET would give.
         """
         refused = self._guard.literal(url.raw_host or "")
         if refused is not None:
             return Failure(Verdict.SKIPPED, refused), None
-        if head_first:
+        got: Result | None = None
+        if get_first:
+            got = await self._request("GET", url, headers, whole_body)
+            if isinstance(got, Answer) or (got.status is None and not got.head_suspect):
+                return got, None
+        if head_first or got is not None:
             head = await self._request("HEAD", url, headers, whole_body)
-            if isinstance(head, Answer) and inspect and head.success and is_html(head.content_type):
+            wanted = inspect and got is None
+            if isinstance(head, Answer) and wanted and head.success and is_html(head.content_type):
                 page = await self._request("GET", url, headers, whole_body)
                 return (page, head) if isinstance(page, Answer) else (head, None)
             if isinstance(head, Answer) and (head.accepted or head.status not in HEAD_REFUSED):
@@ -136,7 +163,7 @@ class Fetcher:
                 return head, None
         else:
             head = None
-        return await self._request("GET", url, headers, whole_body), head
+        return got or await self._request("GET", url, headers, whole_body), head
 
     async def _request(
         self,
@@ -148,11 +175,20 @@ class Fetcher:
         """One request inside its host's slot; every exception becomes a `Failure` here."""
         host = url.raw_host or ""
         status = None
+        proxy, proxy_headers = self._environment.proxy(url)
+        netrc = self._environment.authorization(url.host or "")
+        if netrc and not any(name.lower() == "authorization" for name in headers):
+            headers = {**headers, "Authorization": netrc}
         try:
             async with (
                 self._gates.slot(host),
                 self._session.request(
-                    method, url, headers=headers, allow_redirects=False
+                    method,
+                    url,
+                    headers=headers,
+                    allow_redirects=False,
+                    proxy=proxy,
+                    proxy_headers=proxy_headers,
                 ) as response,
             ):
                 status = response.status
@@ -212,6 +248,13 @@ async def _read(content: aiohttp.StreamReader, cap: int, *, whole: bool) -> byte
         if not whole:
             break
     return b"".join(parts)
+
+
+def looks_like_page(url: URL) -> bool:
+    """No extension of a file type (`FILE_EXTENSIONS`) on the path's last segment."""
+    name = url.raw_path.rpartition("/")[2]
+    dot = name.rfind(".")
+    return dot < 0 or name[dot + 1 :].lower() not in FILE_EXTENSIONS
 
 
 def is_html(content_type: str) -> bool:

@@ -1,23 +1,30 @@
 """What the content checks read in an HTML page: its title, headings and main text.
 
 Soft-404 detection, the random-path probe and content drift all compare what
-a page *says*, not its markup, so a page is parsed once (BeautifulSoup over
-lxml) into a `PageText`: the title, the top headings, and the main text as
-lines, with scripts, styles, navigation, asides, footers and cookie banners
-left out, because those are the same on every page of a site and would make
-any two pages look alike. Words are compared after `words()` drops what
-changes from one request to the next (numbers, dates, ids, the URL's own
-words), so that two fetches of one template compare equal.
+a page *says*, not its markup, so a page is parsed once (with lxml) into a
+`PageText`: the title, the top headings, and the main text as lines, with
+scripts, styles, navigation, asides, footers and cookie banners left out,
+because those are the same on every page of a site and would make any two
+pages look alike.
+
+Every page checked is read this way, so the tree is walked with lxml
+directly rather than through BeautifulSoup (a hundred times slower on a
+small page); the text is what BeautifulSoup's `get_text` gives: text nodes
+in document order, no comments, nothing inside script, style, template, rt
+or rp, and a removed element's following text kept as a node of its own.
+Words are compared after `words()` drops what changes from one request to
+the next (numbers, dates, ids, the URL's own words), so that two fetches of
+one template compare equal.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from bs4 import BeautifulSoup, Comment, Tag
+from lxml import etree
 from yarl import URL
 
 # Elements whose text is never content.
@@ -28,12 +35,17 @@ _NOT_TEXT = (
 # Site furniture: the same on every page.
 _FURNITURE = ("nav", "aside", "footer", "header")
 _FURNITURE_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search"})
+# Elements whose own text is never text (BeautifulSoup's string containers).
+_CONTAINERS = frozenset({"script", "style", "template", "rt", "rp"})
+_ASCII_SPACE = " \n\t\f\r"
+_PREFORMATTED = frozenset({"pre", "textarea"})  # where BeautifulSoup keeps blank text as is
 _BANNER = re.compile(r"cookie|consent|gdpr|onetrust|cc-window|privacy-banner", re.IGNORECASE)
 # Where JavaScript frameworks mount the page: empty until a browser runs the app.
 _MOUNT_IDS = frozenset({"root", "app", "__next", "__nuxt", "___gatsby", "svelte", "q-app"})
 _CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9._:-]+)""", re.IGNORECASE)
 _CHARSET_PARAMETER = re.compile(r"""charset\s*=\s*["']?([^"';\s]+)""", re.IGNORECASE)
 _REFRESH = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:[;,]\s*(?:url\s*=\s*)?['\"]?([^'\"]*))?", re.I)
+_REFRESH_NAME = re.compile("^refresh$", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
 _MAX_WORD = 30  # longer "words" are tokens, hashes or base64: volatile
 REFRESH_AT_MOST = 5.0  # seconds: a slower meta refresh is a notice, not a redirect
@@ -72,76 +84,154 @@ def decode(body: bytes, content_type: str = "") -> str:
     return body.decode("utf-8", "replace")
 
 
+Element = etree._Element
+
+
 def parse(body: bytes | str, content_type: str = "") -> PageText:
-    """Parse an HTML page (bytes are decoded first); CPU-bound, call it off the event loop."""
+    """Parse an HTML page (bytes are decoded first); CPU-bound: a large page takes
+    milliseconds."""
     text = body if isinstance(body, str) else decode(body, content_type)
-    soup = BeautifulSoup(text, "lxml")
-    title = _collapse(soup.title.get_text(" ")) if soup.title else ""
-    article = _is_article(soup)
-    refresh = _refresh(soup)
-    for element in soup.find_all(_NOT_TEXT):
-        element.decompose()
-    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
-        comment.extract()
+    parser = etree.HTMLParser(encoding="utf-8", no_network=True)
+    try:
+        root = etree.fromstring(text.encode("utf-8", "surrogatepass"), parser)
+    except etree.LxmlError:
+        root = None
+    if root is None:  # nothing but blanks or comments
+        return PageText()
+    title_element = next(root.iter("title"), None)
+    title = "" if title_element is None else _collapse(" ".join(_strings(title_element, ())))
+    article = _is_article(root)
+    refresh = _refresh(root)
+    hidden = set(root.iter(*_NOT_TEXT))
+    shown = list(_elements(root, hidden))
     app_shell = any(
-        isinstance(node, Tag) and not node.get_text(strip=True) and not node.find(True)
-        for node in soup.find_all(id=lambda value: bool(value) and value in _MOUNT_IDS)
+        element.get("id") in _MOUNT_IDS
+        and not any(isinstance(c.tag, str) and c not in hidden for c in element)
+        and not any(s.strip() for s in _strings(element, hidden))
+        for element in shown
+        if element.get("id")
     )
-    headings = _headings(soup)
-    root = _main(soup)
-    for element in list(root.find_all(_is_furniture)):
-        if not element.decomposed:
-            element.decompose()
-    lines = tuple(line for line in map(_collapse, root.get_text("\n").split("\n")) if line)
-    return PageText(title, headings, lines, article, app_shell, refresh)
+    headings = _headings(shown, hidden)
+    main = _main(root, shown, hidden)
+    furniture = [e for e in _elements(main, hidden) if e is not main and _is_furniture(e)]
+    lines = _strings(main, hidden.union(furniture))
+    kept = (line for line in map(_collapse, "\n".join(lines).split("\n")) if line)
+    return PageText(title, headings, tuple(kept), article, app_shell, refresh)
+
+
+def _strings(top: Element, hidden: Collection[Element]) -> list[str]:
+    """The text nodes under `top` in document order, as BeautifulSoup's `get_text`
+    sees them: without the elements in `hidden` (their tails stay), comments, and
+    the text inside string containers."""
+    if any(ancestor.tag in _CONTAINERS for ancestor in top.iterancestors()):
+        return []
+    found: list[str] = []
+
+    def walk(element: Element) -> None:
+        if element.text:
+            found.append(element.text)
+        for child in element:
+            if isinstance(child.tag, str) and child.tag not in _CONTAINERS and child not in hidden:
+                walk(child)
+            if child.tail:
+                found.append(child.tail)
+
+    walk(top)
+    return found
+
+
+def _elements(top: Element, hidden: Collection[Element]) -> Iterator[Element]:
+    """`top` and the elements under it in document order, without those in `hidden`
+    and everything inside them."""
+    skip = 0
+    for event, element in etree.iterwalk(top, events=("start", "end")):
+        if event == "start":
+            if skip or element in hidden:
+                skip += 1
+            else:
+                yield element
+        elif skip:
+            skip -= 1
 
 
 def _collapse(text: str) -> str:
     return " ".join(text.split())
 
 
-def _is_article(soup: BeautifulSoup) -> bool:
-    og_type = soup.find("meta", attrs={"property": "og:type"})
-    if isinstance(og_type, Tag) and str(og_type.get("content", "")).lower() == "article":
+def _first_meta(root: Element, attribute: str, value: str) -> Element | None:
+    return next((m for m in root.iter("meta") if m.get(attribute) == value), None)
+
+
+def _is_article(root: Element) -> bool:
+    og_type = _first_meta(root, "property", "og:type")
+    if og_type is not None and og_type.get("content", "").lower() == "article":
         return True
-    return soup.find("meta", attrs={"property": "article:published_time"}) is not None
+    return _first_meta(root, "property", "article:published_time") is not None
 
 
-def _refresh(soup: BeautifulSoup) -> str | None:
-    meta = soup.find("meta", attrs={"http-equiv": re.compile("^refresh$", re.IGNORECASE)})
-    if not isinstance(meta, Tag):
+def _refresh(root: Element) -> str | None:
+    meta = next(
+        (m for m in root.iter("meta") if _REFRESH_NAME.search(m.get("http-equiv") or "")), None
+    )
+    if meta is None:
         return None
-    match = _REFRESH.match(str(meta.get("content", "")))
+    match = _REFRESH.match(meta.get("content", ""))
     if not match or float(match[1]) > REFRESH_AT_MOST or not (match[2] or "").strip():
         return None
     return match[2].strip()
 
 
-def _headings(soup: BeautifulSoup) -> tuple[str, ...]:
-    found = [_collapse(h.get_text(" ")) for h in soup.find_all("h1", limit=3)]
-    if not found:
-        first = soup.find("h2")
-        found = [_collapse(first.get_text(" "))] if first else []
-    return tuple(h for h in found if h)
+def _headings(shown: list[Element], hidden: set[Element]) -> tuple[str, ...]:
+    """The first three h1s, else the first h2."""
+    chosen = [e for e in shown if e.tag == "h1"][:3]
+    if not chosen:
+        chosen = [e for e in shown if e.tag == "h2"][:1]
+    found = (_collapse(" ".join(_strings(heading, hidden))) for heading in chosen)
+    return tuple(heading for heading in found if heading)
 
 
-def _main(soup: BeautifulSoup) -> Tag:
+def _main(root: Element, shown: list[Element], hidden: set[Element]) -> Element:
     """The element holding the content: <main>, role=main, the largest <article>, or <body>."""
-    main = soup.find("main") or soup.find(attrs={"role": "main"})
-    if isinstance(main, Tag):
+    main = next((e for e in shown if e.tag == "main"), None)
+    if main is None:
+        main = next((e for e in shown if e.get("role") == "main"), None)
+    if main is not None:
         return main
-    articles = [a for a in soup.find_all("article") if isinstance(a, Tag)]
+    articles = [e for e in shown if e.tag == "article"]
     if articles:
-        return max(articles, key=lambda a: len(a.get_text()))
-    return soup.body or soup
+        return max(articles, key=lambda article: _length(article, hidden))
+    return next((e for e in shown if e.tag == "body"), root)
 
 
-def _is_furniture(tag: Tag) -> bool:
-    if tag.name in _FURNITURE and not (tag.name == "header" and tag.find_parent("article")):
+def _length(top: Element, hidden: Collection[Element]) -> int:
+    """The length of `_strings(top, hidden)` as BeautifulSoup keeps them: a blank
+    text node outside <pre> and <textarea> is one character."""
+    if any(ancestor.tag in _CONTAINERS for ancestor in top.iterancestors()):
+        return 0
+    total = 0
+
+    def walk(element: Element, preformatted: bool) -> None:
+        nonlocal total
+        preformatted = preformatted or element.tag in _PREFORMATTED
+        for text in (element.text, *(child.tail for child in element)):
+            if text:
+                total += len(text) if preformatted or text.strip(_ASCII_SPACE) else 1
+        for child in element:
+            if isinstance(child.tag, str) and child.tag not in _CONTAINERS and child not in hidden:
+                walk(child, preformatted)
+
+    walk(top, any(ancestor.tag in _PREFORMATTED for ancestor in top.iterancestors()))
+    return total
+
+
+def _is_furniture(element: Element) -> bool:
+    if element.tag in _FURNITURE and not (
+        element.tag == "header" and any(a.tag == "article" for a in element.iterancestors())
+    ):
         return True
-    if tag.get("role") in _FURNITURE_ROLES or tag.has_attr("hidden"):
+    if element.get("role") in _FURNITURE_ROLES or element.get("hidden") is not None:
         return True
-    marks = " ".join([str(tag.get("id", "")), *tag.get("class", [])])
+    marks = " ".join([element.get("id", ""), *element.get("class", "").split()])
     return bool(marks.strip()) and bool(_BANNER.search(marks))
 
 

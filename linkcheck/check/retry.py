@@ -83,12 +83,21 @@ async def with_retries(
     """Run `attempt` until it is not transient or `retries` extra attempts are spent.
 
     `attempt` never raises (failures are `Outcome`s); cancellation passes through.
+    Most URLs need one attempt, so tenacity is only set up once the first is transient.
     """
+    first = await attempt()
+    if retries <= 0 or not is_transient(first):
+        return first
+    pending: list[Outcome] = [first]
+
+    async def again() -> Outcome:  # the first attempt's outcome, then new attempts
+        return pending.pop() if pending else await attempt()
+
     retrying = AsyncRetrying(
         stop=stop_after_attempt(retries + 1),
         wait=_Wait(wait_max),
         retry=retry_if_result(is_transient),
         retry_error_callback=_last,
     )
-    outcome: Outcome = await retrying(attempt)
+    outcome: Outcome = await retrying(again)
     return outcome

@@ -58,14 +58,24 @@ class HostGates:
 
     @asynccontextmanager
     async def slot(self, host: str) -> AsyncIterator[None]:
-        gate = self._hosts.get(host)
-        if gate is None:
-            gate = _Host(self._config.concurrency_for(host), self._config.interval_for(host))
-            self._hosts[host] = gate
+        gate = self._gate(host)
         async with gate.slots:
             await gate.pace()
             async with self._all:
                 yield
+
+    def at_least(self, host: str, interval: float) -> None:
+        """Space request starts to `host` by `interval` or more from now on (a
+        robots.txt Crawl-delay): the configured interval stays when it is longer."""
+        gate = self._gate(host)
+        gate.interval = max(gate.interval, interval)
+
+    def _gate(self, host: str) -> _Host:
+        gate = self._hosts.get(host)
+        if gate is None:
+            gate = _Host(self._config.concurrency_for(host), self._config.interval_for(host))
+            self._hosts[host] = gate
+        return gate
 
 
 async def by_host(

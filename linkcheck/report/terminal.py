@@ -1,11 +1,16 @@
 """What a person at a terminal sees: a progress bar, then a summary.
 
-The summary leads with counts by verdict, then lists the problems grouped by
-document as `path:line`, so an editor can go straight to each one.
+The summary lists the problems grouped by document as `path:line`, so an
+editor can go straight to each one, then the counts by verdict. A person
+reads a screenful, not 80,000 lines: at most `LISTED_AT_MOST` problems (a URL
+in a document) are listed, each with at most `POSITIONS_AT_MOST` positions,
+and the rest is counted, never formatted; the file reports list every one.
 """
 
 from __future__ import annotations
 
+import heapq
+from dataclasses import dataclass
 from types import TracebackType
 
 from rich.console import Console
@@ -35,15 +40,18 @@ STYLE = {
     Verdict.ERROR: "red",
     Verdict.SKIPPED: "dim",
 }
+LISTED_AT_MOST = 50
+POSITIONS_AT_MOST = 5
 
 
 
 class ProgressBar:
-    """Count, rate and ETA of distinct URLs checked; a context manager."""
+    """Count, rate and ETA of distinct URLs checked, after a crawl's pages
+    crawled and frontier size; a context manager."""
 
     def __init__(self, console: Console) -> None:
         self._bar = Progress(
-            TextColumn("checking"),
+            TextColumn("{task.description}"),
             BarColumn(),
             MofNCompleteColumn(),
             TextColumn("{task.fields[rate]}"),
@@ -54,6 +62,7 @@ class ProgressBar:
             transient=True,
         )
         self._task: TaskID | None = None
+        self._crawl: TaskID | None = None
 
     def __enter__(self) -> ProgressBar:
         self._bar.start()
@@ -68,7 +77,13 @@ class ProgressBar:
         self._bar.stop()
 
     def start(self, total: int) -> None:
-        self._task = self._bar.add_task("urls", total=total, rate="")
+        self._task = self._bar.add_task("checking", total=total, rate="")
+
+    def crawled(self, pages: int, frontier: int) -> None:
+        """A crawl's pages read so far, and the pages in scope waiting (no total yet)."""
+        if self._crawl is None:
+            self._crawl = self._bar.add_task("crawling", total=None, rate="")
+        self._bar.update(self._crawl, completed=pages, rate=f"{frontier} waiting")
 
     def advance(self, fetch: Fetch) -> None:
         if self._task is None:
@@ -80,18 +95,23 @@ class ProgressBar:
 
 
 def print_summary(console: Console, report: Report, fail_on: frozenset[Verdict]) -> None:
-    """Problems by document (each URL once, with every line citing it), then counts."""
+    """Problems by document (each URL once per document, with where it is cited), then
+    counts; past `LISTED_AT_MOST` problems only how many more there are."""
     for warning in report.warnings:
         console.print(f"[yellow]warning:[/] {escape(warning)}")
-    for document, rows in view.by_document(view.problems(report, fail_on)).items():
-        console.print(f"\n[bold]{escape(document)}[/]")
-        cited: dict[str, list[Citation]] = {}
-        results: dict[str, Result] = {}
-        for citation, result in rows:
-            cited.setdefault(result.url, []).append(citation)
-            results[result.url] = result
-        for url, citations in cited.items():
-            _print_problem(console, results[url], citations, fail_on)
+    listed, more, documents = _listing(report, fail_on)
+    document = None
+    for problem in listed:
+        if problem.source != document:
+            document = problem.source
+            console.print(f"\n[bold]{escape(document)}[/]")
+        _print_problem(console, problem.result, problem.citations, fail_on)
+    if more:
+        console.print(
+            f"\n… and {view.plural(more, 'more problem')} in {view.plural(documents, 'document')}:"
+            " the HTML, JSON and CSV reports list every one",
+            highlight=False,
+        )
 
     counts = report.counts()
     parts = [
@@ -111,6 +131,43 @@ def print_summary(console: Console, report: Report, fail_on: frozenset[Verdict])
         console.print(f"[bold red]{view.plural(failing, 'URL')} fail the run[/] ({names})")
 
 
+@dataclass(frozen=True, slots=True)
+class _Problem:
+    """A problem URL in one document, with its citations there in order."""
+
+    source: str
+    result: Result
+    citations: list[Citation]
+
+
+def _listing(report: Report, fail_on: frozenset[Verdict]) -> tuple[list[_Problem], int, int]:
+    """The first `LISTED_AT_MOST` problems in document order (by document, then
+    the position of their first citation); how many more; in how many documents."""
+    first: dict[tuple[str, str], tuple[int, int]] = {}  # (source, url): first (line, column)
+    results: dict[str, Result] = {}
+    for result in report.results:
+        if not view.is_problem(result.verdict, fail_on):
+            continue
+        url = result.url
+        results[url] = result
+        for citation in result.citations:
+            key, position = (citation.source, url), (citation.line, citation.column)
+            seen = first.get(key)
+            if seen is None or position < seen:
+                first[key] = position
+    chosen = heapq.nsmallest(LISTED_AT_MOST, first, key=lambda key: (key[0], first[key], key[1]))
+    listed = []
+    for source, url in chosen:
+        result = results[url]
+        here = sorted(
+            (c for c in result.citations if c.source == source), key=lambda c: (c.line, c.column)
+        )
+        listed.append(_Problem(source, result, here))
+    more = len(first) - len(chosen)
+    documents = len({source for source, _ in first.keys() - set(chosen)}) if more else 0
+    return listed, more, documents
+
+
 def _print_problem(
     console: Console, result: Result, citations: list[Citation], fail_on: frozenset[Verdict]
 ) -> None:
@@ -119,7 +176,9 @@ def _print_problem(
     # path:line:column, which editors and terminals turn into a jump.
     where = f"{first.source}:{first.line}:{first.column}"
     if others:
-        where += " (also " + ", ".join(f"{c.line}:{c.column}" for c in others) + ")"
+        shown = ", ".join(f"{c.line}:{c.column}" for c in others[:POSITIONS_AT_MOST])
+        rest = len(others) - POSITIONS_AT_MOST
+        where += f" (also {shown}" + (f" and {rest:,} more)" if rest > 0 else ")")
     text = next((c.text for c in citations if c.text), "")
     console.print(
         f"  [{STYLE[fetch.verdict]}]{fetch.verdict.value:<9}[/] {escape(where)}"
