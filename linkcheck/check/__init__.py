@@ -12,6 +12,8 @@ Modules, in the order a URL meets them:
 - `soft404`: 2xx answers that are gone (redirect targets, not-found titles, the
   random-path probe); `pagetext`: the title, headings and main text they read;
 - `drift`: how much of an archived copy's text a live page still has (pure);
+- `anchors`: the ids, `<a name>`s and heading slugs a `#fragment` may name;
+- `doi`: doi.org links, asked of the DOI handle API before the landing page;
 - `session`: the one aiohttp session; `files`: file:// URLs; `checker`: `Checker`,
   which also asks blocked URLs again with browser headers and runs the probe.
 
