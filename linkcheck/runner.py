@@ -83,10 +83,14 @@ class _Catalogue:
     by_url: dict[str, list[Citation]] = field(default_factory=dict)
     by_fetch: dict[str, list[str]] = field(default_factory=dict)
     documents: set[str] = field(default_factory=set)
+    # resolved → normalised: a URL is cited many times and normalised once
+    _normalised: dict[str, str] = field(default_factory=dict)
 
     def add(self, citation: Citation) -> None:
         self.documents.add(citation.source)
-        url = normalise(citation.resolved)
+        url = self._normalised.get(citation.resolved)
+        if url is None:
+            url = self._normalised[citation.resolved] = normalise(citation.resolved)
         cited = self.by_url.get(url)
         if cited is None:
             self.by_url[url] = [citation]
