@@ -512,19 +512,20 @@ async def _check(inputs: list[str], settings: Config, err: Console) -> int:
 
     for signum in EXIT_SIGNAL:
         loop.add_signal_handler(signum, on_signal, signum)
+    # The handlers stay while the reports are written: a second signal then
+    # lets every report be finished instead of leaving some unwritten.
     try:
         show_bar = settings.progress and err.is_terminal
         with ProgressBar(err) if show_bar else contextlib.nullcontext() as bar:
             report = await run(
                 inputs, settings, progress=bar, stop=stop, history=open_history(settings)
             )
+        print_summary(Console(), report, settings.fail_on)
+        _print_history(Console(), report, settings.fail_on)
+        _write_reports(report, settings, err)
     finally:
         for signum in EXIT_SIGNAL:
             loop.remove_signal_handler(signum)
-
-    print_summary(Console(), report, settings.fail_on)
-    _print_history(Console(), report, settings.fail_on)
-    _write_reports(report, settings, err)
     if received:
         return EXIT_SIGNAL[received[0]]
     return EXIT_FAILING if report.fatal(settings.fail_on) else EXIT_OK

@@ -197,3 +197,14 @@ async def test_a_signal_stops_the_run_and_keeps_what_was_checked(
     assert report["complete"] is False
     assert [result["url"] for result in report["results"]] == [catalogue.url("/ok")]
     assert "Interrupted" in stdout
+
+
+@pytest.mark.parametrize(("signum", "expected"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+async def test_a_signal_while_starting_exits_quietly(
+    tmp_path: Path, signum: int, expected: int
+) -> None:
+    code, stdout, stderr = await linkcheck(
+        "check", "--no-archive", str(SEED), cwd=tmp_path, signal_when=(lambda: True, signum)
+    )
+    assert code == expected
+    assert "Traceback" not in stderr + stdout
