@@ -93,6 +93,18 @@ class Snapshot:
 
 
 @dataclass(frozen=True, slots=True)
+class Drift:
+    """How much of the cited (archived) text the live page still has (`check.drift`).
+
+    Beside the verdict, never instead of it: a drifted page still loads.
+    """
+
+    score: float  # 0.0 (none of it) to 1.0 (all of it)
+    drifted: bool  # score below the run's drift_threshold
+    snapshot: str  # the snapshot the live page was compared with
+
+
+@dataclass(frozen=True, slots=True)
 class History:
     """What the history (linkcheck/store.py) says about one result after its run.
 
@@ -126,7 +138,8 @@ class Result:
 
     `archive` is the snapshot closest to the citation date when one was
     looked up and found; otherwise `archive_reason` may say why there is none.
-    `history` is None when the run kept no history.
+    `history` is None when the run kept no history. `drift` is the content
+    drift measured with `--drift`, None when it was not measured.
     """
 
     url: str
@@ -135,6 +148,7 @@ class Result:
     archive: Snapshot | None = None
     archive_reason: str | None = None
     history: History | None = None
+    drift: Drift | None = None
 
     @property
     def verdict(self) -> Verdict:

@@ -26,6 +26,10 @@ Endpoints (the original URL is written after the prefix, as the real ones take i
     /save/status/{job}       {"status": "pending"} `save_pending` times, then
                              {"status": "success", "timestamp", "original_url"},
                              and the capture is added to the table
+    /web/{T}id_/{U}          Wayback raw (`id_`) snapshot: `server.snapshots[U]` as
+                             text/html (404 without one, or without `id_`); point
+                             `snapshot_url` at `server.archive_url("/web/")` to use it
+    /live/{name}             a cited page: `server.live[name]` as text/html (404 without)
 
 Misbehaviour, per endpoint name ("cdx", "available", "timegate", "timemap",
 "memento", "save"): `server.down[name] = 503` answers that status every time;
@@ -83,6 +87,8 @@ class ArchiveServer(Catalogue):
         self.empty: set[str] = set()
         self.canned: dict[str, tuple[int, dict[str, str], str]] = {}
         self.save_pending = 1
+        self.snapshots: dict[str, str] = {}
+        self.live: dict[str, str] = {}
         self._jobs: dict[str, list[Any]] = {}
         self._job_ids = itertools.count(1)
         super().__init__()
@@ -157,6 +163,8 @@ class ArchiveServer(Catalogue):
             "/memento/{ts}/{url:.+}": self._misbehaving("memento", self._memento),
             "/save": self._misbehaving("save", self._save),
             "/save/status/{job}": self._misbehaving("save", self._save_status),
+            "/web/{ts}/{url:.+}": self._misbehaving("web", self._raw_snapshot),
+            "/live/{name}": self._live,
         }
 
     def _misbehaving(self, name: str, handler: Handler) -> Handler:
@@ -261,6 +269,19 @@ class ArchiveServer(Catalogue):
             return web.Response(status=404, text="no such memento")
         headers = {"Memento-Datetime": http_date(ts), "Link": f'<{url}>; rel="original"'}
         return web.Response(status=status, headers=headers, text=f"archived {url} at {ts}")
+
+    async def _raw_snapshot(self, request: web.Request) -> web.StreamResponse:
+        url = self._original(request, lambda raw: raw.index("/", len("/web/")) + 1)
+        body = self.snapshots.get(url)
+        if body is None or not request.match_info["ts"].endswith("id_"):
+            return web.Response(status=404, text="no such snapshot")
+        return web.Response(text=body, content_type="text/html")
+
+    async def _live(self, request: web.Request) -> web.StreamResponse:
+        body = self.live.get(request.match_info["name"])
+        if body is None:
+            return web.Response(status=404, text="no such page")
+        return web.Response(text=body, content_type="text/html")
 
     async def _save(self, request: web.Request) -> web.StreamResponse:
         if request.headers.get("Authorization") != "LOW {}:{}".format(*SAVE_KEYS):

@@ -52,6 +52,9 @@ def expected_rows(report: Report) -> list[dict[str, str]]:
                 "archive_distance_days": str(archive.distance_days) if archive else "",
                 "archive_reason": result.archive_reason or "",
                 "cited_on": citation.cited_on.isoformat() if citation.cited_on else "",
+                "drift_score": view.drift_score(result.drift) if result.drift else "",
+                "drifted": ("yes" if result.drift.drifted else "no") if result.drift else "",
+                "drift_snapshot": result.drift.snapshot if result.drift else "",
             }
         )
     numbers = {"line", "column", "status", "archive_distance_days"}

@@ -4,7 +4,9 @@ Which results (`[archive] lookup`):
 
 - `failing` (the default): verdicts that mean the page cannot be read as
   cited: broken, soft_404, fragment_missing, blocked, timeout, error;
-- `all`: every http(s) result; `never`: none.
+- `all`: every http(s) result; `never`: none;
+- and with `drift`, unless `lookup` is `never`, every live http(s) result with
+  a citation date (content drift needs the snapshot from then).
 
 Skipped results never are: a mailto: link, an excluded URL or a private
 address has no business being sent to a public archive.
@@ -68,6 +70,21 @@ def wanted(result: Result, lookup: str) -> bool:
     if lookup == "never" or result.verdict is Verdict.SKIPPED or not is_web(result.url):
         return False
     return lookup == "all" or result.verdict in FAILING
+
+
+def drift_candidate(result: Result) -> bool:
+    """A live web page cited on a date: `--drift` compares it with its snapshot
+    from then, so it is looked up whatever `lookup` says."""
+    return result.verdict in LIVE and is_web(result.url) and cited_on(result) is not None
+
+
+def to_look_up(result: Result, config: Config) -> bool:
+    """Whether the run asks the archives about this result (`lookup`, or `drift` unless
+    lookups are off: `never` keeps every URL away from the archives)."""
+    lookup = config.archive.lookup
+    if wanted(result, lookup):
+        return True
+    return config.drift and lookup != "never" and drift_candidate(result)
 
 
 def cited_on(result: Result) -> dt.date | None:
@@ -136,7 +153,7 @@ async def add_archives(
     keys = {
         index: (fetch_key(result.url), cited_on(result))
         for index, result in enumerate(results)
-        if wanted(result, settings.lookup)
+        if to_look_up(result, config)
         or (saving and result.verdict in LIVE and is_web(result.url))
     }
     if not keys:

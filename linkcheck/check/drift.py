@@ -11,28 +11,19 @@ comments, related links or an update keeps its score, one that replaced or
 rewrote the cited text loses it. Below the threshold (`drift_threshold`,
 0.5 by default) the citation has drifted.
 
-Pure functions only: the runner fetches both pages once archive lookups
-exist (see `raw_snapshot_url`).
+Pure functions only: the runner fetches both pages after the archive lookup
+(`runner._drift`, the snapshot through `raw_snapshot_url`).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
 from linkcheck.check.pagetext import PageText, containment, parse, shingles, words
+from linkcheck.models import Drift as Drift  # the model every report reads; measured here
 
 MIN_WORDS = 20  # a snapshot with less main text than this is not compared: too little to judge
 _WAYBACK = re.compile(r"^(?P<prefix>https?://[^/]+/web/)(?P<timestamp>\d{1,14})(?:[a-z]{2}_)?/")
-
-
-@dataclass(frozen=True, slots=True)
-class Drift:
-    """How much of the cited (archived) text the live page still has."""
-
-    score: float  # 0.0 (none of it) to 1.0 (all of it)
-    drifted: bool
-    snapshot: str  # the snapshot the live page was compared with
 
 
 def raw_snapshot_url(snapshot: str) -> str:

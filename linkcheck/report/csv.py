@@ -33,6 +33,9 @@ COLUMNS = (
     "archive_distance_days",
     "archive_reason",
     "cited_on",
+    "drift_score",
+    "drifted",
+    "drift_snapshot",
 )
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -69,8 +72,17 @@ def _row(citation: Citation, result: Result, fail_on: frozenset[Verdict]) -> lis
         archive.distance_days if archive else None,
         result.archive_reason,
         citation.cited_on.isoformat() if citation.cited_on else None,
+        *_drift(result),
     )
     return [cell(value) for value in values]
+
+
+def _drift(result: Result) -> tuple[str | None, str | None, str | None]:
+    """Score, flag and snapshot; empty cells when drift was not measured."""
+    drift = result.drift
+    if drift is None:
+        return None, None, None
+    return view.drift_score(drift), "yes" if drift.drifted else "no", drift.snapshot
 
 
 def render(report: Report, *, fail_on: frozenset[Verdict]) -> str:

@@ -23,7 +23,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
 from linkcheck import __version__
-from linkcheck.models import Report, Result, Snapshot, Verdict
+from linkcheck.models import Drift, Report, Result, Snapshot, Verdict
 from linkcheck.report import view
 
 # Characters that could end the data <script> element or confuse a parser,
@@ -93,6 +93,10 @@ def _snapshot(snapshot: Snapshot) -> dict[str, Any]:
     }
 
 
+def _drift(drift: Drift) -> dict[str, Any]:
+    return {"f": view.drift_flag(drift) + ")", "u": drift.snapshot, "x": 1 if drift.drifted else 0}
+
+
 def _compact(record: dict[str, Any]) -> dict[str, Any]:
     """Drop empty fields: at 50,000 URLs every byte is multiplied."""
     return {key: value for key, value in record.items() if value not in (None, "", [])}
@@ -126,6 +130,7 @@ def payload(
                 "ms": fetch.elapsed_ms,
                 "ar": _snapshot(result.archive) if result.archive else None,
                 "arr": result.archive_reason,
+                "dr": _drift(result.drift) if result.drift else None,
                 "ho": host_index[view.host_of(result.url)],
                 "n": 1 if result.url in newly_failing else None,
                 "c": [

@@ -21,6 +21,7 @@ from linkcheck import __version__
 from linkcheck.models import (
     Citation,
     Comparison,
+    Drift,
     Fetch,
     History,
     Hop,
@@ -58,8 +59,13 @@ def _result(result: Result) -> dict[str, Any]:
         "elapsed_ms": fetch.elapsed_ms,
         "archive": _snapshot(result.archive) if result.archive else None,
         "archive_reason": result.archive_reason,
+        "drift": _drift(result.drift) if result.drift else None,
         "citations": [_citation(citation) for citation in result.citations],
     }
+
+
+def _drift(drift: Drift) -> dict[str, Any]:
+    return {"score": drift.score, "snapshot": drift.snapshot, "drifted": drift.drifted}
 
 
 def _history(history: History | None, started: dt.datetime) -> dict[str, Any]:
@@ -208,6 +214,7 @@ def from_dict(data: dict[str, Any]) -> Report:
     `resolved` URL is its result's URL. `archive_reason` may be missing from
     reports written before the archive lookup existed; it is then None.
     So may the history's fields and `comparison` (then None: no history).
+    `drift` is missing from reports written before `--drift` existed: None.
     """
     return Report(
         started=dt.datetime.fromisoformat(data["started"]),
@@ -275,7 +282,14 @@ def _result_from(item: dict[str, Any]) -> Result:
         archive=_snapshot_from(archive) if archive else None,
         archive_reason=item.get("archive_reason"),
         history=_history_from(item),
+        drift=_drift_from(item.get("drift")),
     )
+
+
+def _drift_from(data: dict[str, Any] | None) -> Drift | None:
+    if data is None:
+        return None
+    return Drift(score=data["score"], drifted=data["drifted"], snapshot=data["snapshot"])
 
 
 def _snapshot_from(data: dict[str, Any]) -> Snapshot:

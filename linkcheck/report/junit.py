@@ -46,6 +46,8 @@ def _details(result: Result, fail_on: frozenset[Verdict]) -> str:
         )
     elif result.archive_reason:
         lines.append(f"archived copy: none, {result.archive_reason}")
+    if result.drift is not None:
+        lines.append(f"drift: {view.drift_label(result.drift)}")
     lines.append("cited in:")
     for citation in sorted(result.citations, key=lambda c: (c.source, c.line, c.column)):
         anchor = f' "{citation.text}"' if citation.text else ""
@@ -110,7 +112,7 @@ def render(report: Report, *, fail_on: frozenset[Verdict]) -> str:
             failure.text = xml_text(_details(result, fail_on))
         elif result.verdict is Verdict.SKIPPED:
             ET.SubElement(case, "skipped", {"message": xml_text(result.fetch.reason)})
-        elif result.verdict is not Verdict.OK:
+        elif result.verdict is not Verdict.OK or view.is_drifted(result):
             ET.SubElement(case, "system-out").text = xml_text(_details(result, fail_on))
     if report.warnings:
         ET.SubElement(suite, "system-err").text = xml_text("\n".join(report.warnings))

@@ -60,6 +60,15 @@ def _fix(result: Result, fail_on: frozenset[Verdict]) -> str:
     return ""
 
 
+def _drift(result: Result) -> str:
+    """The drift flag after the verdict, its snapshot a link; empty when not drifted."""
+    drift = result.drift
+    if drift is None or not drift.drifted:
+        return ""
+    # Our own words and a number: nothing to escape, and Markdown shows them as written.
+    return f"<br>{view.drift_flag(drift)}, {link(drift.snapshot, 'snapshot')})"
+
+
 def _table(
     rows: list[tuple[Citation, Result]], fail_on: frozenset[Verdict], limit: int
 ) -> list[str]:
@@ -77,7 +86,7 @@ def _table(
                     str(citation.line),
                     escape(citation.text),
                     link(result.url),
-                    f"`{result.verdict.value}`",
+                    f"`{result.verdict.value}`" + _drift(result),
                     "" if status is None else str(status),
                     escape(result.fetch.reason),
                     _fix(result, fail_on),
@@ -203,8 +212,10 @@ def render(
     attention = [r for r in view.problems(report, fail_on) if r.verdict not in fail_on]
     if attention:
         rows = view.citation_rows(attention)
+        shown = {r.verdict for r in attention}
         names = ", ".join(
-            v.value for v in view.severity_order(fail_on) if any(r.verdict is v for r in attention)
+            [v.value for v in view.severity_order(fail_on) if v in shown]
+            + (["drifted"] if any(view.is_drifted(r) for r in attention) else [])
         )
         lines += [
             "<details>",

@@ -30,6 +30,16 @@ SRCROOT = "%SRCROOT%"
 URI_SAFE = ":/?#[]@!$&'()*+,;=%~"
 
 
+# The rule of a result listed only because its content drifted (`--drift`).
+DRIFT_RULE: dict[str, Any] = {
+    "id": "drifted",
+    "name": "Drifted",
+    "shortDescription": {"text": "Cited URL: drifted"},
+    "fullDescription": {"text": view.DRIFT_MEANING},
+    "defaultConfiguration": {"level": "note"},
+}
+
+
 def level(verdict: Verdict, fail_on: frozenset[Verdict]) -> str:
     if verdict in fail_on:
         return "error"
@@ -80,6 +90,8 @@ def _message(result: Result, citation: Citation, fail_on: frozenset[Verdict]) ->
         text += f" Cite the {fix.kind} instead: {fix.url}"
     elif result.archive_reason:
         text += f" No archived copy: {result.archive_reason}."
+    if view.is_drifted(result) and result.drift is not None:
+        text += f" Content {view.drift_label(result.drift)}."
     return text
 
 
@@ -98,6 +110,11 @@ def _properties(result: Result, citation: Citation) -> dict[str, Any]:
             "url": result.archive.url,
             "timestamp": _utc(result.archive.timestamp),
             "distanceDays": result.archive.distance_days,
+        }
+    if result.drift:
+        drift = result.drift
+        properties["drift"] = {
+            "score": drift.score, "drifted": drift.drifted, "snapshot": drift.snapshot
         }
     return properties
 
@@ -125,7 +142,6 @@ def _fixes(result: Result, citation: Citation, fail_on: frozenset[Verdict]) -> l
 def to_dict(report: Report, fail_on: frozenset[Verdict]) -> dict[str, Any]:
     problems = view.problems(report, fail_on)
     verdicts = [v for v in view.severity_order(fail_on) if view.is_problem(v, fail_on)]
-    rule_index = {verdict: index for index, verdict in enumerate(verdicts)}
     rules = [
         {
             "id": verdict.value,
@@ -136,15 +152,19 @@ def to_dict(report: Report, fail_on: frozenset[Verdict]) -> dict[str, Any]:
         }
         for verdict in verdicts
     ]
+    if any(not view.is_problem(r.verdict, fail_on) for r in problems):  # listed for drift only
+        rules.append(DRIFT_RULE)
+    rule_index = {rule["id"]: index for index, rule in enumerate(rules)}
     seen: Counter[tuple[str, str]] = Counter()
     results = []
     for citation, result in view.citation_rows(problems):
         # The same URL written twice in a document is two alerts, not one.
         seen[(citation.source, citation.url)] += 1
         key = f"{citation.source}\0{citation.url}\0{seen[(citation.source, citation.url)]}"
+        rule = result.verdict.value if result.verdict.value in rule_index else DRIFT_RULE["id"]
         entry: dict[str, Any] = {
-            "ruleId": result.verdict.value,
-            "ruleIndex": rule_index[result.verdict],
+            "ruleId": rule,
+            "ruleIndex": rule_index[rule],
             "level": level(result.verdict, fail_on),
             "message": {"text": _message(result, citation, fail_on)},
             "locations": [

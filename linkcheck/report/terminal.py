@@ -146,7 +146,7 @@ def _listing(report: Report, fail_on: frozenset[Verdict]) -> tuple[list[_Problem
     first: dict[tuple[str, str], tuple[int, int]] = {}  # (source, url): first (line, column)
     results: dict[str, Result] = {}
     for result in report.results:
-        if not view.is_problem(result.verdict, fail_on):
+        if not view.is_listed(result, fail_on):
             continue
         url = result.url
         results[url] = result
@@ -193,6 +193,12 @@ def _print_problem(
     if fix and fix.url != (result.archive.url if result.archive else None):
         console.print(f"            {fix.kind}: {escape(fix.url)}", highlight=False, soft_wrap=True)
     _print_archive(console, result)
+    if result.drift is not None and result.drift.drifted:
+        console.print(
+            f"            [yellow]{escape(view.drift_label(result.drift))}[/]",
+            highlight=False,
+            soft_wrap=True,
+        )
 
 
 def _print_archive(console: Console, result: Result) -> None:

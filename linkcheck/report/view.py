@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from linkcheck.models import Citation, Report, Result, Snapshot, Verdict
+from linkcheck.models import Citation, Drift, Report, Result, Snapshot, Verdict
 from linkcheck.models import Comparison as Comparison  # renderers take it as view.Comparison
 
 # Most severe first: the order problems are listed in, after "fails the run".
@@ -49,6 +49,9 @@ MEANING: dict[Verdict, str] = {
     Verdict.SKIPPED: "not checked: mailto:, tel:, excluded, private address",
 }
 
+# The flag beside a verdict (`--drift`), for legends and rule texts.
+DRIFT_MEANING = "the page loads but no longer holds most of the text its snapshot had when cited"
+
 WEB_SCHEMES = frozenset({"http", "https"})
 NO_HOST = "(no host)"
 
@@ -77,6 +80,31 @@ def is_problem(verdict: Verdict, fail_on: frozenset[Verdict]) -> bool:
     return verdict in fail_on or verdict in ATTENTION
 
 
+def is_drifted(result: Result) -> bool:
+    """Flagged by `--drift`: the live page no longer says what was cited."""
+    return result.drift is not None and result.drift.drifted
+
+
+def is_listed(result: Result, fail_on: frozenset[Verdict]) -> bool:
+    """Whether a result is listed as a problem: its verdict, or its drift, asks for a look."""
+    return is_problem(result.verdict, fail_on) or is_drifted(result)
+
+
+def drift_score(drift: Drift) -> str:
+    """The score as every report prints it (the JSON keeps it exact)."""
+    return f"{drift.score:.2f}"
+
+
+def drift_flag(drift: Drift) -> str:
+    """The flag's words without the link: "drifted (score 0.31" is shared by every report."""
+    return f"{'drifted' if drift.drifted else 'not drifted'} (score {drift_score(drift)}"
+
+
+def drift_label(drift: Drift) -> str:
+    """The flag with its snapshot, for plain-text reports."""
+    return f"{drift_flag(drift)}, snapshot {drift.snapshot})"
+
+
 def problem_verdicts(fail_on: frozenset[Verdict]) -> tuple[Verdict, ...]:
     """The verdicts shown by default, in severity order."""
     return tuple(verdict for verdict in severity_order(fail_on) if is_problem(verdict, fail_on))
@@ -98,8 +126,8 @@ def ordered(results: Iterable[Result], fail_on: frozenset[Verdict]) -> list[Resu
 
 
 def problems(report: Report, fail_on: frozenset[Verdict]) -> list[Result]:
-    """Failing results and those worth a look, most severe first."""
-    return ordered((r for r in report.results if is_problem(r.verdict, fail_on)), fail_on)
+    """Failing results and those worth a look (drifted ones too), most severe first."""
+    return ordered((r for r in report.results if is_listed(r, fail_on)), fail_on)
 
 
 def failing(report: Report, fail_on: frozenset[Verdict]) -> list[Result]:
