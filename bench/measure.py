@@ -1,9 +1,16 @@
 """Run a process and measure it; start and stop the farm around it.
 
 `measure` takes the child's own resource usage from `os.wait4`, so CPU time
-(user + system, every thread) and peak RSS belong to the checker alone, not
-to the farm or the runner. Every run is killed (its whole process group)
-after a timeout, and every farm is stopped on exit, even on errors.
+(user + system, every thread and waited-for child process) and peak RSS belong
+to the checker alone, not to the farm or the runner. Every run is killed (its
+whole process group) after a timeout, and every farm is stopped on exit, even
+on errors.
+
+The checker is started by this file run as a script (`_launch`), a small
+process of its own: Linux counts in a process's peak RSS the memory of the
+process it was forked from, up to its exec, so a checker forked straight from
+the runner (which has read a large JSON report or two by then) would show
+the runner's peak instead of its own.
 """
 
 from __future__ import annotations
@@ -37,10 +44,13 @@ class Measurement:
 def measure(cmd: list[str], cwd: Path, log: Path, timeout: float) -> Measurement:
     """Run `cmd` in `cwd` with its output in `log`; kill it after `timeout` seconds."""
     timed_out = threading.Event()
+    usage_file = log.with_suffix(".usage.json")
+    usage_file.unlink(missing_ok=True)
+    launch = [sys.executable, "-I", str(Path(__file__).resolve()), str(usage_file), *cmd]
     with log.open("wb") as out:
         start = time.perf_counter()
         proc = subprocess.Popen(
-            cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            launch, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,
         )  # fmt: skip
 
@@ -61,13 +71,28 @@ def measure(cmd: list[str], cwd: Path, log: Path, timeout: float) -> Measurement
         wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
     _kill_group(proc.pid)  # anything the tool left behind
+    # The checker's own figures; the launcher's (its and the checker's together) if killed.
+    own = json.loads(usage_file.read_text()) if usage_file.exists() else _usage(usage)
     return Measurement(
         wall_s=wall,
-        cpu_s=usage.ru_utime + usage.ru_stime,
-        max_rss_mb=usage.ru_maxrss / 1024,  # Linux reports KiB
+        cpu_s=own["cpu_s"],
+        max_rss_mb=own["max_rss_kib"] / 1024,
         returncode=proc.returncode,
         timed_out=timed_out.is_set(),
     )
+
+
+def _usage(usage: Any) -> dict[str, float]:
+    return {"cpu_s": usage.ru_utime + usage.ru_stime, "max_rss_kib": usage.ru_maxrss}
+
+
+def _launch(usage_file: str, cmd: list[str]) -> int:
+    """Start `cmd` (vfork and exec: nothing of this process is copied), wait for it,
+    write its resource usage to `usage_file` and return its exit code."""
+    pid = os.posix_spawnp(cmd[0], cmd, os.environ)
+    _, status, usage = os.wait4(pid, 0)
+    Path(usage_file).write_text(json.dumps(_usage(usage)))
+    return os.waitstatus_to_exitcode(status)
 
 
 def _kill_group(pid: int) -> None:
@@ -136,3 +161,7 @@ class FarmProcess:
             proc.wait()
         _LIVE_FARMS.discard(proc)
         self._proc = None
+
+
+if __name__ == "__main__":
+    sys.exit(_launch(sys.argv[1], sys.argv[2:]))

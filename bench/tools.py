@@ -153,12 +153,17 @@ class Linkcheck(Tool):
     the CLI is still growing: `--no-archive` (the bench must never reach a
     web archive; without the flag linkcheck is not run at all once it has
     an archive package), `--html=` (no HTML report: each tool writes one
-    JSON report) and, for the warm scenario, the history cache flag.
+    JSON report) and the history cache flags: `--cache` in the warm
+    scenario, `--no-cache` in the others. The history (`.linkcheck/` in the
+    working directory, the run's folder) is on by default and every run is
+    recorded in it, as for any user, so without `--no-cache` the second of
+    three cold runs would answer from the first one's results.
     """
 
     name = "linkcheck"
     ok_codes = frozenset({0, 1})  # 1: some links failed
-    cache_flag = "--cache"  # the history cache flag, once linkcheck has one
+    cache_flag = "--cache"  # the history cache flag
+    no_cache_flag = "--no-cache"
 
     def __init__(self) -> None:
         self.binary = Path(sys.executable).parent / "linkcheck"
@@ -198,7 +203,7 @@ class Linkcheck(Tool):
             "--allow-private",  # the farm is on loopback addresses
             f"--json={report}",
         ]
-        optional = ["--no-archive", "--html="] + ([self.cache_flag] if warm else [])
+        optional = ["--no-archive", "--html=", self.cache_flag if warm else self.no_cache_flag]
         return cmd + [flag for flag in optional if self._supports(flag.rstrip("="))]
 
     def parse(self, report: Path) -> Found:

@@ -54,6 +54,7 @@ from linkcheck.collect import (
     html,
     markdown,
     pdf,
+    pool,
     rst,
     sitemap,
     text,
@@ -105,14 +106,13 @@ def collect(
             yield from reader.stdin()
         elif os.path.isdir(path):
             try:
-                documents = files.walk(path, warn)
+                steps = pool.walk(path)
             except OSError as error:
                 if named:
                     raise InputError(files.problem(path, error)) from None
                 warn(files.problem(path, error))
                 continue
-            for document in documents:
-                yield from reader.file(document, named=False)
+            yield from pool.read_folder(steps, reader, config, warn, on_document)
         else:
             yield from reader.file(path, named=named)
 

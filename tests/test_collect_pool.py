@@ -1,0 +1,69 @@
+"""A folder read by worker processes gives what one process reads, in the same order."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from linkcheck.collect import Document, collect, pool
+from linkcheck.config import Config
+from linkcheck.models import Citation
+
+
+def folder(tmp_path: Path) -> Path:
+    """Documents of several kinds, a file reached twice, a loop and unreadable files."""
+    root = tmp_path / "site"
+    (root / "deep").mkdir(parents=True)
+    for n in range(30):
+        (root / f"page{n:02d}.md").write_text(
+            f"# Page {n}\n\nSee [a](https://a.example/{n}) and <https://b.example/{n % 7}>.\n"
+        )
+        (root / "deep" / f"doc{n:02d}.html").write_text(
+            f'<!doctype html><title>{n}</title><p>Read <a href="/x/{n}">this</a> '
+            f'and <a href="https://c.example/{n}#part">that</a>.</p>'
+        )
+    (root / "bad.md").write_bytes(b"\xff\xfe\x00\x00binary\x00\x00" * 10)
+    (root / "notes.txt").write_text("plain https://d.example/notes and more\n")
+    os.symlink(root / "page03.md", root / "again.md")  # the same file twice
+    os.symlink(root, root / "deep" / "loop")  # a folder link loop
+    return root
+
+
+def read(root: Path, config: Config) -> tuple[list[Citation], list[str], list[Document]]:
+    warnings: list[str] = []
+    documents: list[Document] = []
+    found = list(collect([str(root)], config, warn=warnings.append, on_document=documents.append))
+    return found, warnings, documents
+
+
+def test_workers_read_what_one_process_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = folder(tmp_path)
+    config = Config(root_dir=str(root))
+    monkeypatch.setattr(pool, "workers", lambda: 0)
+    alone = read(root, config)
+    monkeypatch.setattr(pool, "workers", lambda: 2)
+    monkeypatch.setattr(pool, "POOL_FILES", 10)
+    monkeypatch.setattr(pool, "POOL_BYTES", 0)
+    together = read(root, config)
+    assert together == alone
+    citations, warnings, documents = together
+    assert len(citations) == 30 * 4 + 1
+    assert len(documents) == 30 * 2 + 1  # page03.md once; bad.md is not a document
+    assert any("loop" in warning for warning in warnings)
+    assert any("bad.md" in warning for warning in warnings)
+
+
+def test_a_small_folder_is_read_in_the_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("no workers for a small folder")
+
+    monkeypatch.setattr(pool, "ProcessPoolExecutor", refuse)
+    root = folder(tmp_path)
+    citations, _, _ = read(root, Config(root_dir=str(root)))
+    assert len(citations) == 30 * 4 + 1
