@@ -37,7 +37,7 @@ from linkcheck.report import write_atomic
 from linkcheck.report.formats import RENDERERS
 from linkcheck.report.terminal import ProgressBar, print_summary
 from linkcheck.report.view import plural, timestamp
-from linkcheck.runner import iter_citations, open_history, run, run_blocking
+from linkcheck.runner import iter_citations, open_history, run
 from linkcheck.store import Check, Failing, Store, StoreError
 from linkcheck.urls import fetch_key, normalise
 
@@ -249,7 +249,7 @@ def check(
         if settings.dump:
             _dump(inputs, settings, err)
             return
-        code = run_blocking(_check(inputs, settings, err))
+        code = asyncio.run(_check(inputs, settings, err))
     except (ConfigError, InputError, StoreError) as error:
         raise _fail(error) from None
     raise typer.Exit(code)
@@ -426,7 +426,7 @@ def _check_before_fixing(inputs: list[str], settings: Config, err: Console) -> R
     show_bar = settings.progress and err.is_terminal
     try:
         with ProgressBar(err) if show_bar else contextlib.nullcontext() as bar:
-            report = run_blocking(
+            report = asyncio.run(
                 run(inputs, settings, progress=bar, history=open_history(settings))
             )
     except KeyboardInterrupt:

@@ -15,7 +15,7 @@ import subprocess
 from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from linkcheck.archive.client import ArchiveClient
@@ -40,21 +40,8 @@ class Progress(Protocol):
     def advance(self, fetch: Fetch) -> None: ...
 
 
-T = TypeVar("T")
-
 # Citations read between two looks at the stop event (a few ms of reading).
 _HEAR_STOP_EVERY = 1000
-
-
-def run_blocking(work: Coroutine[Any, Any, T]) -> T:
-    """`asyncio.run(work)`, on uvloop when it is installed (the `fast` extra):
-    its event loop spends less CPU per request than asyncio's own."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(work)
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(work)
 
 
 def is_remote(entry: str) -> bool:
