@@ -49,6 +49,18 @@ _ACCESS = re.compile(
     re.IGNORECASE,
 )
 _ACCESS_WORD = re.compile(r"retrieved|accessed|access[-_ ]?date|urldate|visited|viewed", re.I)
+# A stem every match of _ACCESS_WORD holds, for the fast path on ASCII text.
+_ACCESS_STEMS = ("retrieved", "access", "urldate", "visited", "viewed")
+
+
+def may_hold_access_date(text: str) -> bool:
+    """False when `text` cannot hold an access date (most text), cheaply:
+    ASCII text is searched for the stems (exact: ASCII has no other case forms
+    of them), any other with the access-word pattern itself."""
+    if text.isascii():
+        lowered = text.lower()
+        return any(stem in lowered for stem in _ACCESS_STEMS)
+    return _ACCESS_WORD.search(text) is not None
 # A sentence ends at . ! or ? and spaces before a capital or an opening
 # quote, unless the word before the stop is an abbreviation: a month, an
 # initial (a capital alone), or a common one (et al., vol., pp., ...).
@@ -125,7 +137,7 @@ def sentences(text: str) -> Iterator[tuple[int, int]]:
 
 def access_date(text: str) -> dt.date | None:
     """The first access date ("Retrieved <date>", `access-date=`, ...) in `text`."""
-    if not _ACCESS_WORD.search(text):
+    if not may_hold_access_date(text):
         return None
     for match in _ACCESS.finditer(text):
         found = parse_date(match["date"])
@@ -140,7 +152,7 @@ def access_dates(text: str, *, whole: bool) -> list[tuple[int, int, dt.date]]:
     `whole`: `text` is one list item, which cites as one unit; otherwise
     each sentence has its own.
     """
-    if not _ACCESS_WORD.search(text):  # the common case, cheaply
+    if not may_hold_access_date(text):  # the common case, cheaply
         return []
     spans = [(0, len(text))] if whole else sentences(text)
     found = ((start, end, access_date(text[start:end])) for start, end in spans)

@@ -22,7 +22,7 @@ from lxml import etree
 
 from linkcheck.collect.common import LineIndex, collapse, normalise_newlines, shorten
 from linkcheck.collect.model import Document
-from linkcheck.dates import _ACCESS_WORD, access_dates
+from linkcheck.dates import access_dates, may_hold_access_date
 from linkcheck.models import Citation
 
 _LINKS = {"a": ("href",), "area": ("href",)}
@@ -90,7 +90,7 @@ def links(text: str, root: etree._Element, *, resources: bool) -> Iterator[Link]
     wanted = _RESOURCES if resources else _LINKS
     cursor = 0
     blocks: dict[etree._Element, _Block] = {}
-    dated = _may_cite_access_dates("".join(root.itertext()))
+    dated = may_hold_access_date("".join(root.itertext()))
     for element in root.iter(*wanted):
         values = {name: value for name in wanted[element.tag] if (value := element.get(name))}
         if not values:
@@ -110,21 +110,6 @@ def links(text: str, root: etree._Element, *, resources: bool) -> Iterator[Link]
             elif url := raw.strip():
                 lead = len(raw) - len(raw.lstrip())
                 yield Link(start + lead, url, values[name], description, accessed)
-
-
-# A word that every access-date phrase (`dates._ACCESS_WORD`) holds, lower-cased.
-_ACCESS_STEMS = ("retrieved", "access", "urldate", "visited", "viewed")
-
-
-def _may_cite_access_dates(text: str) -> bool:
-    """False when no part of the document's `text` can hold an access date, so that
-    no block needs reading (most documents): a block's text is part of it.
-    ASCII text is searched for the stems (fast, and exact: ASCII has no other case
-    forms of them); any other with the access-word pattern itself."""
-    if text.isascii():
-        lowered = text.lower()
-        return any(stem in lowered for stem in _ACCESS_STEMS)
-    return _ACCESS_WORD.search(text) is not None
 
 
 _Block = tuple[str, list[tuple[int, int, dt.date]]]  # a block's text, its dated stretches
