@@ -15,13 +15,12 @@ import signal
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from linkcheck import __version__
-from linkcheck import fix as fixing
 from linkcheck.collect import InputError
 from linkcheck.config import (
     ARCHIVE_FLAGS,
@@ -32,7 +31,6 @@ from linkcheck.config import (
     option_names,
 )
 from linkcheck.models import Report, Verdict
-from linkcheck.report import json as json_report
 from linkcheck.report import write_atomic
 from linkcheck.report.formats import RENDERERS
 from linkcheck.report.terminal import ProgressBar, print_summary
@@ -40,6 +38,9 @@ from linkcheck.report.view import plural, timestamp
 from linkcheck.runner import iter_citations, open_history, run
 from linkcheck.store import Check, Failing, Store, StoreError
 from linkcheck.urls import fetch_key, normalise
+
+if TYPE_CHECKING:
+    from linkcheck import fix as fixing
 
 EXIT_OK, EXIT_FAILING, EXIT_USAGE = 0, 1, 2
 EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
@@ -403,6 +404,8 @@ def fix_command(
     Exit status: 0 nothing to fix, or every fix written; 1 fixes pending (dry
     run), or a fix that could not be made; 2 usage, config or input error.
     """
+    from linkcheck import fix as fixing  # here: only `fix` needs it
+
     err = Console(stderr=True)
     try:
         settings = _settings(ctx, config)
@@ -438,6 +441,8 @@ def _check_before_fixing(inputs: list[str], settings: Config, err: Console) -> R
 
 def _fix_files(outcome: fixing.Outcome, *, write: bool, err: Console) -> int:
     """Print the diff (dry run) or write the files; the exit status."""
+    from linkcheck import fix as fixing  # here: only `fix` needs it
+
     for skip in outcome.skipped:
         where = f"{skip.citation.source}:{skip.citation.line}:{skip.citation.column}"
         err.print(f"{where}: {skip.citation.url}: not fixed: {skip.reason}",
@@ -469,6 +474,8 @@ def _fix_files(outcome: fixing.Outcome, *, write: bool, err: Console) -> int:
 
 
 def _read_saved(path: Path) -> Report:
+    from linkcheck.report import json as json_report  # here: only for a saved report
+
     try:
         data = jsonlib.loads(path.read_text(encoding="utf-8"))
         return json_report.from_dict(data)

@@ -173,6 +173,44 @@ async def test_dump_lists_the_citations_without_network(tmp_path: Path) -> None:
     assert (first["line"], first["text"]) == (29, "Russia")
 
 
+async def test_a_check_imports_only_what_it_uses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Start-up time: a check of Markdown that writes JSON imports no other
+    format's parser or renderer, nor `fix` (pypdf alone costs ~0.1 s)."""
+    (tmp_path / "doc.md").write_text("# Doc\n\n[Other](other.md), [here](#doc).\n")
+    (tmp_path / "other.md").write_text("# Other\n")
+    monkeypatch.setenv("PYTHONPROFILEIMPORTTIME", "1")  # every import, listed on stderr
+    code, _, stderr = await linkcheck(
+        "check", "doc.md", "--no-archive", "--no-progress", "--json", "report.json",
+        "--html", "", cwd=tmp_path,
+    )
+    assert code == 0, stderr
+    imported = {
+        line.rpartition("|")[2].strip()
+        for line in stderr.splitlines()
+        if line.startswith("import time:")
+    }
+    assert {"linkcheck.collect.markdown", "linkcheck.report.json"} <= imported
+    unused = {
+        "pypdf",
+        "docutils",
+        "bibtexparser",
+        "pylatexenc",
+        "jinja2",
+        "linkcheck.fix",
+        "linkcheck.collect.pdf",
+        "linkcheck.collect.rst",
+        "linkcheck.collect.bibtex",
+        "linkcheck.report.html",
+        "linkcheck.report.markdown",
+        "linkcheck.report.junit",
+        "linkcheck.report.sarif",
+        "linkcheck.report.csv",
+    }
+    assert not unused & imported
+
+
 @pytest.mark.parametrize(("signum", "expected"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 async def test_a_signal_stops_the_run_and_keeps_what_was_checked(
     catalogue: Catalogue, tmp_path: Path, signum: int, expected: int
