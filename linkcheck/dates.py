@@ -208,14 +208,35 @@ def _front_matter(lines: list[str]) -> tuple[dt.date | None, int]:
     return None, 0
 
 
+# The last HTML document `_html_date` parsed, with its tree, for `parsed_html`
+# (only one is kept: the collect stage reads a document's links right after its date).
+_parsed: tuple[str, etree._Element] | None = None
+
+
+def parsed_html(text: str) -> etree._Element | None:
+    """The tree `document_date` made of this very string (the same object,
+    so never another document's), handed over once: an HTML document's date
+    and links are read from one parse. None when there is none."""
+    global _parsed
+    parsed, _parsed = _parsed, None
+    return parsed[1] if parsed is not None and parsed[0] is text else None
+
+
 def _html_date(text: str) -> dt.date | None:
+    global _parsed
+    _parsed = None
     parser = etree.HTMLParser(encoding="utf-8", huge_tree=True, no_network=True)
     try:
-        root = etree.fromstring(text.encode("utf-8", errors="replace"), parser)
+        content, whole = text.encode("utf-8"), True
+    except UnicodeEncodeError:  # lone surrogates: a tree of another text, not to be handed over
+        content, whole = text.encode("utf-8", errors="replace"), False
+    try:
+        root = etree.fromstring(content, parser)
     except etree.LxmlError:
         return None
     if root is None:
         return None
+    _parsed = (text, root) if whole else None
     metas = {
         (attribute, (meta.get(attribute) or "").strip().lower()): meta.get("content") or ""
         for meta in root.iter("meta")

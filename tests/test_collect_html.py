@@ -1,6 +1,10 @@
 from __future__ import annotations
 
-from linkcheck.collect import extract_document
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from linkcheck.collect import extract_document, html
 from linkcheck.config import Config
 
 PAGE = "https://site.org/a/page.html"
@@ -114,3 +118,34 @@ def test_xhtml_with_an_xml_declaration() -> None:
 
 def test_a_page_without_a_base_keeps_relative_links_as_written() -> None:
     assert _html('<a href="rel">r</a>', base=None) == [(1, 10, "rel", "rel", "r")]
+
+
+def test_the_tree_read_for_the_date_serves_the_links(monkeypatch: pytest.MonkeyPatch) -> None:
+    source = '<meta name="date" content="2021-12-16"><p><a href="x.html">x</a>\n'
+    expected = [(1, 52, "x.html", "https://site.org/a/x.html", "x")]
+
+    def parse_again(text: str) -> None:
+        raise AssertionError("parsed twice")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(html, "parse", parse_again)
+        assert _html(source) == expected
+    # line ends normalised make another text: parsed again, to the same links
+    assert _html(source.replace("\n", "\r\n")) == expected
+
+
+@given(st.text(alphabet="<!-/>acilpsrtyx \n", max_size=40), st.data())
+def test_hidden_is_the_last_opening_after_the_last_closing(text: str, data: st.DataObject) -> None:
+    cursor = data.draw(st.integers(0, len(text)))
+    pos = data.draw(st.integers(cursor, len(text)))
+    pairs = (("<!--", "-->"), ("<script", "</script"), ("<style", "</style"), ("<", ">"))
+    expected = any(text.rfind(o, cursor, pos) > text.rfind(c, cursor, pos) for o, c in pairs)
+    hiding = [(opening, closing, text.rfind(opening)) for opening, closing in html._HIDING]
+    assert html._hidden(text, cursor, pos, hiding) == expected
+
+
+def test_element_text_is_itertext_joined() -> None:
+    root = html.parse("<a>one</a><a></a><a>t<b>w</b>o<!-- c -->!</a><a><img alt=x></a>")
+    assert root is not None
+    for element in root.iter("a"):
+        assert html._text(element) == "".join(element.itertext())

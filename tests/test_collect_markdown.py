@@ -4,8 +4,11 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from markdown_it.helpers import parseLinkDestination
 
-from linkcheck.collect import collect, extract_document, markdown
+from linkcheck.collect import collect, extract_document, markdown, prose
 from linkcheck.config import Config
 from linkcheck.models import Citation
 
@@ -269,3 +272,52 @@ def test_large_documents_are_parsed_in_chunks_with_the_same_result(
     assert len(chunks) > 20
     assert all(sum(line == "```" for line in lines) % 2 == 0 for _, lines in chunks)
     assert sorted(_markdown(source)) == sorted(whole)
+
+
+def test_small_documents_are_one_chunk_as_when_streamed() -> None:
+    source = "# T\n\n```\ncode\n```\ntext [a](b)\n"
+    assert list(markdown._chunks([source])) == list(markdown._chunks(iter([source])))
+    assert list(markdown._chunks([])) == list(markdown._chunks(iter([]))) == []
+
+
+def test_link_text_across_breaks_escapes_entities_and_emphasis() -> None:
+    source = (
+        "[a  \nb &amp; \\* *c* `d`\\\ne](https://x.org/) <a href='https://y.org/'>f\n&amp; _g_</a>"
+    )
+    assert [(c[0], c[1], c[4]) for c in _markdown(source)] == [
+        (3, 4, "a b & * c d e"),
+        (3, 29, "f & g"),
+    ]
+
+
+_DESTINATION_TEXT = st.text(alphabet="<>()\\ \n\tax&;\x00\x7f", max_size=20)
+
+
+@given(_DESTINATION_TEXT, st.data())
+def test_destinations_are_read_as_markdown_it_reads_them(text: str, data: st.DataObject) -> None:
+    pos = data.draw(st.integers(0, len(text)))
+    maximum = data.draw(st.integers(pos, len(text)))
+    ours, theirs = (
+        markdown._destination(text, pos, maximum),
+        parseLinkDestination(text, pos, maximum),
+    )
+    assert ours.ok == theirs.ok
+    if theirs.ok:
+        assert (ours.pos, ours.str) == (theirs.pos, theirs.str)
+        assert text[ours.str.start : ours.str.end] == text[pos : theirs.pos]
+
+
+_PROSE_PIECES = ["http://", "https://x", "www.", "WWW.", "w", "W", ".", ":", "doi:", "10.1000/x"]
+_PROSE_TEXT = st.lists(st.sampled_from([*_PROSE_PIECES, "<", ">", "(/", "p", ")", " "])).map(
+    "".join
+)
+
+
+@given(_PROSE_TEXT, st.data())
+def test_prose_skips_only_text_that_cannot_hold_a_link(text: str, data: st.DataObject) -> None:
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    found = [link.start for link in prose.scan(text, start, end)]
+    assert found == [
+        match.start(match.lastgroup or 0) for match in prose._PROSE.finditer(text, start, end)
+    ]

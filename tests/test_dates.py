@@ -10,7 +10,7 @@ import pytest
 
 from linkcheck.collect import collect
 from linkcheck.config import Config
-from linkcheck.dates import access_date_near, document_date, parse_date
+from linkcheck.dates import access_date_near, document_date, parse_date, parsed_html
 
 DEC16 = dt.date(2021, 12, 16)
 SEED = Path(__file__).parent / "fixtures" / "collect" / "seed-article.md"
@@ -172,3 +172,16 @@ def test_text_access_dates_and_dateline(tmp_path: Path) -> None:
 
 def test_an_undated_document_leaves_cited_on_null(tmp_path: Path) -> None:
     assert cited(tmp_path, "a.md", "See https://a.org/.\n") == {"https://a.org/": None}
+
+
+def test_the_tree_of_an_html_date_is_handed_over_once_for_the_same_text() -> None:
+    text = '<html><head><meta name="date" content="2021-12-16"></head><body>x</body></html>'
+    assert document_date("html", text) == DEC16
+    root = parsed_html(text)
+    assert root is not None
+    assert root.find(".//meta").get("content") == "2021-12-16"
+    assert parsed_html(text) is None  # handed over once
+    assert document_date("html", text) == DEC16
+    assert parsed_html(text[:10] + text[10:]) is None  # an equal string is not the same text
+    assert document_date("html", "<p>\ud800</p>") is None  # lone surrogate: parsed, not kept
+    assert parsed_html("<p>\ud800</p>") is None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from functools import cache
 from typing import NamedTuple
 
@@ -22,7 +22,7 @@ from lxml import etree
 
 from linkcheck.collect.common import LineIndex, collapse, normalise_newlines, shorten
 from linkcheck.collect.model import Document
-from linkcheck.dates import access_dates, may_hold_access_date
+from linkcheck.dates import access_dates, may_hold_access_date, parsed_html
 from linkcheck.models import Citation
 
 _LINKS = {"a": ("href",), "area": ("href",)}
@@ -46,7 +46,11 @@ _ATTRIBUTE = re.compile(
     rf"""[{_SPACE}/]*(?P<name>[^{_SPACE}/>][^{_SPACE}/>=]*)"""
     rf"""(?:[{_SPACE}]*=[{_SPACE}]*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<uq>[^{_SPACE}>]*)))?"""
 )
-_HIDING = (("<!--", "-->"), ("<script", "</script"), ("<style", "</style"), ("<", ">"))
+# What hides a tag: a comment, script or style opened and not closed (each
+# opening starts with "<"), or a "<" not closed by a ">".
+_HIDING = (("<!--", "-->"), ("<script", "</script"), ("<style", "</style"))
+# Each (opening, closing) of _HIDING, with where the document's last such opening is.
+_Hiding = list[tuple[str, str, int]]
 # A srcset is "url [descriptors], url [descriptors], ..."; a URL may hold
 # commas, and one directly followed by commas has no descriptors.
 _SRCSET_URL = re.compile(rf"[{_SPACE},]*([^{_SPACE},][^{_SPACE}]*)")
@@ -65,7 +69,9 @@ class Link(NamedTuple):
 
 def extract(text: str, document: Document, *, resources: bool) -> Iterator[Citation]:
     text = normalise_newlines(text)  # as libxml2 does in attribute values
-    root = parse(text)
+    root = parsed_html(text)  # the tree the document's date was read from, if any
+    if root is None:
+        root = parse(text)
     if root is None:
         return
     base = next((href for element in root.iter("base") if (href := element.get("href"))), None)
@@ -90,20 +96,26 @@ def links(text: str, root: etree._Element, *, resources: bool) -> Iterator[Link]
     wanted = _RESOURCES if resources else _LINKS
     cursor = 0
     blocks: dict[etree._Element, _Block] = {}
-    dated = may_hold_access_date("".join(root.itertext()))
+    # lxml's text serialisation: the document's text as itertext() joins it, in C
+    dated = may_hold_access_date(etree.tostring(root, method="text", encoding=str, with_tail=False))
+    hiding = [(opening, closing, text.rfind(opening)) for opening, closing in _HIDING]
     for element in root.iter(*wanted):
-        values = {name: value for name in wanted[element.tag] if (value := element.get(name))}
+        tag = element.tag
+        values = {name: value for name in wanted[tag] if (value := element.get(name))}
         if not values:
             continue
-        found = _locate(text, element.tag, values, cursor, visible=True) or _locate(
-            text, element.tag, values, cursor, visible=False
+        found = _locate(text, tag, values, cursor, hiding) or _locate(
+            text, tag, values, cursor, None
         )
         if found is None:
             continue
         cursor, written = found
         description = _describe(element)
         accessed = _accessed(element, blocks) if dated else None
-        for name, (start, raw) in sorted(written.items(), key=_in_source_order):
+        attributes: Iterable[tuple[str, tuple[int, str]]] = written.items()
+        if len(written) > 1:
+            attributes = sorted(written.items(), key=_in_source_order)
+        for name, (start, raw) in attributes:
             if name == "srcset":
                 for offset, url in _srcset(raw):
                     yield Link(start + offset, url, html.unescape(url), description, accessed)
@@ -127,27 +139,25 @@ def _accessed(element: etree._Element, blocks: dict[etree._Element, _Block]) -> 
     text, spans = blocks[block]
     if not spans:  # the common case: no access date in the block
         return None
-    anchor = collapse("".join(element.itertext()))
+    anchor = collapse(_text(element))
     at = max(text.find(anchor), 0) if anchor else 0
     return next((date for start, end, date in spans if start <= at <= end), None)
 
 
 def _locate(
-    text: str, tag: str, values: dict[str, str], cursor: int, *, visible: bool
+    text: str, tag: str, values: dict[str, str], cursor: int, hiding: _Hiding | None
 ) -> tuple[int, dict[str, tuple[int, str]]] | None:
     """Where the start tag of an element with these attribute values is
     written: the end of the tag, and each attribute's (offset, raw value).
-    `visible`: not in what looks like a comment, script, style or another
+    With `hiding`: not in what looks like a comment, script, style or another
     tag (a second look without it finds tags after, say, a "<" in text)."""
     fallback = None
     for tries, match in enumerate(_tag_pattern(tag).finditer(text, cursor)):
-        if visible and _hidden(text, cursor, match.start()):
+        if hiding is not None and _hidden(text, cursor, match.start(), hiding):
             continue
         attributes, end = _attributes(text, match.end())
         written = {name: attributes[name] for name in values if name in attributes}
-        if len(written) == len(values) and all(
-            html.unescape(raw) == values[name] for name, (_, raw) in written.items()
-        ):
+        if written and {name: html.unescape(raw) for name, (_, raw) in written.items()} == values:
             return end, written
         if fallback is None and written:
             fallback = end, written
@@ -160,11 +170,16 @@ def _in_source_order(attribute: tuple[str, tuple[int, str]]) -> int:
     return attribute[1][0]
 
 
-def _hidden(text: str, cursor: int, pos: int) -> bool:
+def _hidden(text: str, cursor: int, pos: int, hiding: _Hiding) -> bool:
     """Whether `pos` is inside a comment, script, style or tag opened after
     `cursor` (which is never inside one: it is the end of a real start tag)."""
-    for opening, closing in _HIDING:
-        if text.rfind(opening, cursor, pos) > text.rfind(closing, cursor, pos):
+    last = text.rfind("<", cursor, pos)
+    if last < 0:  # nothing opened at all
+        return False
+    if last > text.rfind(">", cursor, pos):
+        return True
+    for opening, closing, final in hiding:  # looked for only where the text has one
+        if final >= cursor and text.rfind(opening, cursor, pos) > text.rfind(closing, cursor, pos):
             return True
     return False
 
@@ -200,10 +215,16 @@ def _attributes(text: str, pos: int) -> tuple[dict[str, tuple[int, str]], int]:
 def _describe(element: etree._Element) -> str:
     """The citation text: an anchor's text, else an image's alt, else a title."""
     if element.tag == "a":
-        words = collapse("".join(element.itertext()))
+        words = collapse(_text(element))
         if words:
             return shorten(words)
         image = next((img for img in element.iter("img") if img.get("alt")), None)
         if image is not None:
             return shorten(image.get("alt", ""))
     return shorten(element.get("alt") or element.get("title") or "")
+
+
+def _text(element: etree._Element) -> str:
+    """The element's text, as `itertext()` joins it; most anchors hold
+    nothing but their text, read without the iterator."""
+    return "".join(element.itertext()) if len(element) else element.text or ""

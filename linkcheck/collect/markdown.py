@@ -10,9 +10,14 @@ markdown-it's `normalizeLink`/`validateLink` are replaced so hrefs come back
 as written and `javascript:` links are seen (the check stage skips them with
 a reason). markdown-it maps blocks to lines only, so the rules that make
 links, images, autolinks, code spans and inline HTML are wrapped to record
-their span in the block's inline source, and the reference rule to record
+their span in the block's inline source (an inline link's destination says
+where it is written: `_Destination`), and the reference rule to record
 where a definition writes its URL; `_BlockMap` turns those offsets into
 document positions, and prose is scanned in the raw source between spans.
+
+Only what those need is parsed: blocks that cannot hold a span get no
+inline tokens, and the rules that only shape a link's text into tokens
+(line breaks, joining text) are off, its text being whitespace-collapsed.
 
 Documents larger than `CHUNK_CHARS` characters are parsed in chunks, cut
 at a blank line outside fenced code before an unindented line, so memory
@@ -28,11 +33,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import cache, partial
 from itertools import chain, islice
+from types import SimpleNamespace
 from typing import Any
 
 from markdown_it import MarkdownIt, rules_block, rules_inline
 from markdown_it.common.utils import unescapeAll
+from markdown_it.helpers import parseLinkDestination, parseLinkLabel, parseLinkTitle
 from markdown_it.rules_block import StateBlock
+from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
@@ -47,13 +55,14 @@ CHUNK_CHARS = 64 * 1024  # markdown-it's tokens take some 20 times the text's si
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _ANCHOR = re.compile(r"<a[\t\n\f\r />]", re.IGNORECASE)
 _DEFINITION_LABEL = re.compile(r"\[(?:\\.|[^\\\[\]])*\]:[ \t\n]*", re.S)
-# inline rule -> the token it makes whose span is recorded
+# inline rule -> the token it makes whose span is recorded, and the character
+# it starts at (tried at every other, the rule would return False)
 _SPANNING = {
-    "link": (rules_inline.link, "link_open"),
-    "image": (rules_inline.image, "image"),
-    "autolink": (rules_inline.autolink, "link_open"),
-    "backticks": (rules_inline.backtick, "code_inline"),
-    "html_inline": (rules_inline.html_inline, "html_inline"),
+    "link": (rules_inline.link, "link_open", "["),
+    "image": (rules_inline.image, "image", "!"),
+    "autolink": (rules_inline.autolink, "link_open", "<"),
+    "backticks": (rules_inline.backtick, "code_inline", "`"),
+    "html_inline": (rules_inline.html_inline, "html_inline", "<"),
 }
 
 InlineRule = Callable[[StateInline, bool], bool]
@@ -258,16 +267,27 @@ class _BlockMap:
     markers (`>`, list markers) and indentation, so it is found in that line;
     the first may come from a later line than the block's first, when
     markdown-it's `str.strip()` ate lines of Unicode whitespace before it.
+    The lines are matched at the first position asked for (most blocks cite nothing).
     """
 
     def __init__(self, content: str, reader: _Reader, first_index: int) -> None:
-        lines = reader.lines
+        self._content, self._reader, self._first_index = content, reader, first_index
         self._first = reader.first
         self._starts: list[int] = []
         self._lines: list[int] = []
         self._columns: list[int] = []
-        offset, index = 0, first_index
-        for number, piece in enumerate(content.split("\n")):
+
+    def position(self, offset: int) -> tuple[int, int]:
+        if not self._starts:
+            self._match_lines()
+        piece = bisect_right(self._starts, offset) - 1
+        column = self._columns[piece] + offset - self._starts[piece] + 1
+        return self._first + self._lines[piece], column
+
+    def _match_lines(self) -> None:
+        lines = self._reader.lines
+        offset, index = 0, self._first_index
+        for number, piece in enumerate(self._content.split("\n")):
             stripped = piece.lstrip(" \t")
             column = lines[index].find(stripped)
             while number == 0 and column < 0 and index + 1 < len(lines):
@@ -279,16 +299,11 @@ class _BlockMap:
             offset += len(piece) + 1
             index = min(index + 1, len(lines) - 1)
 
-    def position(self, offset: int) -> tuple[int, int]:
-        piece = bisect_right(self._starts, offset) - 1
-        column = self._columns[piece] + offset - self._starts[piece] + 1
-        return self._first + self._lines[piece], column
-
 
 def _inside(children: list[Token], opening: int, closes: Callable[[Token], bool]) -> list[Token]:
-    closing = next(
-        (n for n in range(opening + 1, len(children)) if closes(children[n])), len(children)
-    )
+    closing = opening + 1
+    while closing < len(children) and not closes(children[closing]):
+        closing += 1
     return children[opening + 1 : closing]
 
 
@@ -301,8 +316,8 @@ def _closes_anchor(token: Token) -> bool:
 
 
 def _plain(tokens: list[Token]) -> str:
-    """A link's text: its words, code and image descriptions."""
-    words = {"text", "code_inline", "image"}
+    """A link's text: its words, code and image descriptions (to be collapsed)."""
+    words = {"text", "text_special", "code_inline", "image"}
     return "".join(
         token.content if token.type in words else " " if token.type.endswith("break") else ""
         for token in tokens
@@ -322,6 +337,12 @@ def _gaps(spans: list[tuple[int, int]], length: int) -> Iterator[tuple[int, int]
 
 def _chunks(blocks: Iterable[str]) -> Iterator[tuple[int, list[str]]]:
     """The document's lines in chunks: (first line number, lines)."""
+    if isinstance(blocks, list) and sum(len(block) + 1 for block in blocks) <= CHUNK_CHARS:
+        # a document read whole and too small to be cut: its lines are not looked at
+        lines = [line for block in blocks for line in block.split("\n")]
+        if lines:
+            yield 1, lines
+        return
     chunk: list[str] = []
     first, size, fence, after_blank = 1, 0, "", False
     lines = (line for block in blocks for line in block.split("\n"))
@@ -356,10 +377,35 @@ def _parser() -> MarkdownIt:
     # markdown-it's documented override points, typed as methods
     parser.normalizeLink = _as_written  # type: ignore[method-assign]
     parser.validateLink = _anything  # type: ignore[method-assign]
-    for name, (rule, token_type) in _SPANNING.items():
-        parser.inline.ruler.at(name, _recording_span(rule, token_type))
+    for name, (rule, token_type, first) in _SPANNING.items():
+        parser.inline.ruler.at(name, _recording_span(rule, token_type, first))
     parser.block.ruler.at("reference", _recording_definition(rules_block.reference))
+    parser.core.ruler.at("inline", _inline_where_spans_may_be)
+    # Work `_plain` does not need, as a link's text is whitespace-collapsed:
+    # line break tokens (a "\n" stays in the text), joining adjacent text
+    # tokens, and turning escapes and entities (`text_special`) into text.
+    parser.inline.ruler.disable("newline")
+    parser.inline.ruler2.disable("fragments_join")
+    parser.core.ruler.disable("text_join")
+    parser.helpers = SimpleNamespace(  # type: ignore[assignment]
+        parseLinkLabel=parseLinkLabel,
+        parseLinkDestination=_destination,
+        parseLinkTitle=parseLinkTitle,
+    )
     return parser
+
+
+def _inline_where_spans_may_be(state: StateCore) -> None:
+    """markdown-it's core rule "inline", skipping the blocks where no rule of
+    `_SPANNING` can match (none starts without "[", "<" or "`"): only spans
+    are read from the inline tokens, and their prose is scanned in the source."""
+    for token in state.tokens:
+        if token.type == "inline":
+            if token.children is None:
+                token.children = []
+            content = token.content
+            if "[" in content or "<" in content or "`" in content:
+                state.md.inline.parse(content, state.md, state.env, token.children)
 
 
 def _as_written(url: str) -> str:
@@ -370,34 +416,74 @@ def _anything(url: str) -> bool:
     return True
 
 
-def _recording_span(rule: InlineRule, token_type: str) -> InlineRule:
+def _recording_span(rule: InlineRule, token_type: str, first: str) -> InlineRule:
+    destination = {rules_inline.link: "href", rules_inline.image: "src"}.get(rule)
+
     def recording(state: StateInline, silent: bool) -> bool:
         start, count = state.pos, len(state.tokens)
-        if not rule(state, silent):
+        if state.src[start] != first or not rule(state, silent):
             return False
         if not silent:
-            token = next((t for t in state.tokens[count:] if t.type == token_type), None)
+            token = next(
+                (t for t in islice(state.tokens, count, None) if t.type == token_type), None
+            )
             if token is not None:
                 token.meta["span"] = (start, state.pos)
-                if rule in (rules_inline.link, rules_inline.image) and "label" not in token.meta:
-                    image = rule is rules_inline.image
-                    token.meta["written"] = _inline_destination(state, start, image=image)
+                if destination is not None and "label" not in token.meta:
+                    token.meta["written"] = _inline_destination(token.attrs[destination])
         return True
 
     return recording
 
 
-def _inline_destination(state: StateInline, start: int, *, image: bool) -> tuple[int, str] | None:
-    """Where `[text](url)` / `![alt](url)` starting at `start` writes its URL."""
-    helpers = state.md.helpers
-    label_end = helpers.parseLinkLabel(state, start + 1 if image else start, not image)
-    source, pos = state.src, label_end + 2  # past "]("
-    while pos < state.posMax and source[pos] in " \t\n":
-        pos += 1
-    result = helpers.parseLinkDestination(source, pos, state.posMax)
-    if not result.ok:
+def _inline_destination(href: object) -> tuple[int, str] | None:
+    """Where an inline link or image whose href is `href` writes its URL (no
+    URL, as in `[text]()`, when its destination did not parse)."""
+    if not isinstance(href, _Destination):
         return None
-    return _unbracketed(pos, source[pos : result.pos])
+    return _unbracketed(href.start, href.source[href.start : href.end])
+
+
+class _Destination(str):
+    """A link destination as markdown-it reads it (unescaped), which remembers
+    where it is written: source[start:end]. It reaches the link's token as
+    its href (`normalizeLink` being `_as_written`), so the inline rules say
+    where their URL is without reading it twice."""
+
+    source: str
+    start: int
+    end: int
+
+
+class _DestinationResult:
+    """What markdown-it's rules read of `parseLinkDestination`'s result."""
+
+    __slots__ = ("ok", "pos", "str")
+
+    def __init__(self, ok: bool, pos: int, value: str) -> None:
+        self.ok, self.pos, self.str = ok, pos, value
+
+
+# A destination without "<...>", parentheses or escapes: it ends at a space,
+# a control character, ")" or the end, as markdown-it's loop would end it.
+_PLAIN_DESTINATION = re.compile(r"[^\x00-\x20\x7f()\\<][^\x00-\x20\x7f()\\]*")
+
+
+def _destination(source: str, pos: int, maximum: int) -> _DestinationResult:
+    """markdown-it's `parseLinkDestination`, its value a `_Destination`; the
+    common destination is read by a regular expression, not char by char."""
+    plain = _PLAIN_DESTINATION.match(source, pos, maximum)
+    end = plain.end() if plain is not None else pos
+    if plain is not None and (end == maximum or source[end] not in "(\\"):
+        value = unescapeAll(plain[0])  # ended by a space, a control character, ")" or the end
+    else:
+        result = parseLinkDestination(source, pos, maximum)
+        if not result.ok:
+            return _DestinationResult(False, result.pos, result.str)
+        value, end = result.str, result.pos
+    written = _Destination(value)
+    written.source, written.start, written.end = source, pos, end
+    return _DestinationResult(True, end, written)
 
 
 def _recording_definition(rule: BlockRule) -> BlockRule:

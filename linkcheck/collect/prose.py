@@ -56,8 +56,17 @@ class Found:
 
 def scan(text: str, start: int = 0, end: int | None = None) -> Iterator[Found]:
     """The links written in text[start:end] (what precedes `start` is seen
-    only to decide where a link may begin)."""
-    for match in _PROSE.finditer(text, start, len(text) if end is None else end):
+    only to decide where a link may begin). Each link holds ":" (after a
+    scheme or "doi"), "(/" or "w." ("www."), so text without is not scanned."""
+    end = len(text) if end is None else end
+    if (  # most stretches of prose, cheaply
+        text.find(":", start, end) < 0
+        and text.find("(/", start, end) < 0
+        and text.find("w.", start, end) < 0
+        and text.find("W.", start, end) < 0
+    ):
+        return
+    for match in _PROSE.finditer(text, start, end):
         if match["angle"] is not None:
             angle = match["angle"]
             href = doi_url(angle[4:]) if angle[:4].lower() == "doi:" else angle
