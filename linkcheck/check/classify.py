@@ -57,7 +57,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import socket
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from http import HTTPStatus
 
 import aiohttp
@@ -69,6 +69,7 @@ from linkcheck.models import Fetch, Hop, Verdict
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 PERMANENT_STATUSES = frozenset({301, 308})
 BLOCKED_STATUSES = frozenset({401, 402, 403, 429, 999})
+_PHRASES = {status.value: status.phrase for status in HTTPStatus}  # a dict: asked for every URL
 _NO_NAME = frozenset(
     code for code in (socket.EAI_NONAME, getattr(socket, "EAI_NODATA", None)) if code is not None
 )
@@ -190,11 +191,10 @@ def _paren(detail: str) -> str:
 
 def describe(status: int, phrase: str = "") -> str:
     """'404 Not Found': the standard phrase, else the server's own."""
-    try:
-        phrase = HTTPStatus(status).phrase
-    except ValueError:
-        phrase = _short(phrase, 40) if phrase else ""
-    return f"{status} {phrase}".rstrip()
+    standard = _PHRASES.get(status)
+    if standard is None:
+        standard = _short(phrase, 40) if phrase else ""
+    return f"{status} {standard}".rstrip()
 
 
 def judge(answer: Answer) -> tuple[Verdict, str]:
@@ -219,26 +219,28 @@ def judge(answer: Answer) -> tuple[Verdict, str]:
 
 
 def to_fetch(outcome: Outcome, *, attempts: int, elapsed_ms: int) -> Fetch:
-    seen = Fetch(
-        Verdict.ERROR,
+    head = f"{outcome.head}, GET " if outcome.head else ""
+    suggestion = None
+    if outcome.failure is not None:
+        verdict, reason = outcome.failure.verdict, head + outcome.failure.reason
+    else:
+        assert outcome.answer is not None
+        verdict, reason = judge(outcome.answer)
+        reason = head + reason
+        if outcome.hops:
+            reason = " → ".join(str(hop.status) for hop in outcome.hops) + " → " + reason
+            if verdict is Verdict.OK:
+                verdict, suggestion = _redirected(outcome)
+    return Fetch(
+        verdict,
+        reason,
         status=outcome.status,
         final_url=outcome.final_url,
         redirects=outcome.hops,
         attempts=attempts,
         elapsed_ms=elapsed_ms,
+        suggestion=suggestion,
     )
-    head = f"{outcome.head}, GET " if outcome.head else ""
-    if outcome.failure is not None:
-        return replace(seen, verdict=outcome.failure.verdict, reason=head + outcome.failure.reason)
-    assert outcome.answer is not None
-    verdict, reason = judge(outcome.answer)
-    reason = head + reason
-    suggestion = None
-    if outcome.hops:
-        reason = " → ".join(str(hop.status) for hop in outcome.hops) + " → " + reason
-        if verdict is Verdict.OK:
-            verdict, suggestion = _redirected(outcome)
-    return replace(seen, verdict=verdict, reason=reason, suggestion=suggestion)
 
 
 def _redirected(outcome: Outcome) -> tuple[Verdict, str | None]:

@@ -22,6 +22,7 @@ answer stands.
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from dataclasses import replace
 from urllib.parse import urljoin, urlsplit
 
@@ -75,6 +76,17 @@ class Fetcher:
         self._guard = guard
         self._inspect = config.soft_404_get if config.soft_404 else "never"
         self._environment = Environment()
+        # The headers of every request but per-host ones, by (same origin, browser):
+        # made once rather than for each request.
+        safe = {k: v for k, v in config.headers.items() if k.lower() not in SENSITIVE_HEADERS}
+        self._common = {
+            (same_origin, browser): {
+                **(config.headers if same_origin else safe),
+                **(config.browser_headers if browser else {}),
+            }
+            for same_origin in (True, False)
+            for browser in (True, False)
+        }
 
     async def chain(
         self, start: URL, *, head_first: bool, whole_body: bool, browser: bool = False
@@ -91,9 +103,8 @@ class Fetcher:
         while True:
             same_origin = current.origin() == origin
             headers = self._headers(current, same_origin=same_origin, browser=browser)
-            configured = any(name.lower() == "authorization" for name in headers)
-            if same_origin and credentials and not configured:  # configured ones win
-                headers["Authorization"] = credentials
+            if same_origin and credentials and not _has_authorization(headers):
+                headers = {**headers, "Authorization": credentials}  # configured ones win
             inspect = self._inspect == "html" or (self._inspect == "redirected" and bool(hops))
             get_first = head_first and self._inspect == "html" and looks_like_page(current)
             result, head = await self._hop(
@@ -132,7 +143,7 @@ class Fetcher:
         *,
         head_first: bool,
         whole_body: bool,
-        headers: dict[str, str],
+        headers: Mapping[str, str],
         inspect: bool = False,
         get_first: bool = False,
     ) -> tuple[Result, Result | None]:
@@ -169,7 +180,7 @@ class Fetcher:
         self,
         method: str,
         url: URL,
-        headers: dict[str, str],
+        headers: Mapping[str, str],
         whole_body: bool,
     ) -> Result:
         """One request inside its host's slot; every exception becomes a `Failure` here."""
@@ -177,7 +188,7 @@ class Fetcher:
         status = None
         proxy, proxy_headers = self._environment.proxy(url)
         netrc = self._environment.authorization(url.host or "")
-        if netrc and not any(name.lower() == "authorization" for name in headers):
+        if netrc and not _has_authorization(headers):
             headers = {**headers, "Authorization": netrc}
         try:
             async with (
@@ -227,12 +238,13 @@ class Fetcher:
             body=body,
         )
 
-    def _headers(self, url: URL, *, same_origin: bool, browser: bool = False) -> dict[str, str]:
-        shared = self._config.headers
-        if not same_origin:
-            shared = {k: v for k, v in shared.items() if k.lower() not in SENSITIVE_HEADERS}
-        looks = self._config.browser_headers if browser else {}
-        return {**shared, **looks, **self._config.host(url.raw_host or "").headers}
+    def _headers(
+        self, url: URL, *, same_origin: bool, browser: bool = False
+    ) -> Mapping[str, str]:
+        """The headers for one request: shared between requests, never to be changed."""
+        common = self._common[same_origin, browser]
+        own = self._config.host(url.raw_host or "").headers
+        return {**common, **own} if own else common
 
 
 async def _read(content: aiohttp.StreamReader, cap: int, *, whole: bool) -> bytes:
@@ -261,6 +273,10 @@ def is_html(content_type: str) -> bool:
     """An HTML type, or none given (HEAD answers often omit it)."""
     media = content_type.partition(";")[0].strip().lower()
     return not media or media in HTML_TYPES
+
+
+def _has_authorization(headers: Mapping[str, str]) -> bool:
+    return any(name.lower() == "authorization" for name in headers)
 
 
 def _basic_authorization(url: URL) -> str | None:

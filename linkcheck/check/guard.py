@@ -21,6 +21,7 @@ proxy, so only IP literals can be checked there.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
 from collections.abc import Iterable, Mapping, Sequence
@@ -70,8 +71,12 @@ def is_public(address: IPAddress) -> bool:
     return address.is_global and not address.is_multicast and not address.is_reserved
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_address(text: str) -> IPAddress | None:
-    """An IP address from a URL host or a resolver answer; brackets and zone id dropped."""
+    """An IP address from a URL host or a resolver answer; brackets and zone id dropped.
+
+    Asked for every request (and a name costs two failed parses), of a few hosts:
+    the answers are kept."""
     try:
         return ipaddress.ip_address(text.strip("[]").split("%")[0])
     except ValueError:

@@ -20,23 +20,27 @@ one template compare equal.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import islice
 
 from lxml import etree
 from yarl import URL
 
 # Elements whose text is never content.
-_NOT_TEXT = (
+_NOT_TEXT = frozenset({
     "script", "style", "noscript", "template", "svg", "iframe", "object", "embed", "canvas",
     "input", "select", "textarea", "button", "option", "head",
-)
+})
 # Site furniture: the same on every page.
 _FURNITURE = ("nav", "aside", "footer", "header")
 _FURNITURE_ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary", "search"})
 # Elements whose own text is never text (BeautifulSoup's string containers).
 _CONTAINERS = frozenset({"script", "style", "template", "rt", "rp"})
+_SKIPPED = _NOT_TEXT | _CONTAINERS  # children whose text `_strings` leaves out
+_LANDMARKS = frozenset({"h1", "h2", "main", "article", "body"})  # what `_headings`, `_main` seek
 _ASCII_SPACE = " \n\t\f\r"
 _PREFORMATTED = frozenset({"pre", "textarea"})  # where BeautifulSoup keeps blank text as is
 _BANNER = re.compile(r"cookie|consent|gdpr|onetrust|cc-window|privacy-banner", re.IGNORECASE)
@@ -48,6 +52,7 @@ _REFRESH = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:[;,]\s*(?:url\s*=\s*)?['\"]?([^
 _REFRESH_NAME = re.compile("^refresh$", re.IGNORECASE)
 _WORD = re.compile(r"\w+")
 _MAX_WORD = 30  # longer "words" are tokens, hashes or base64: volatile
+_PARSERS = threading.local()  # pages are parsed on the event loop and in worker threads
 REFRESH_AT_MOST = 5.0  # seconds: a slower meta refresh is a notice, not a redirect
 
 
@@ -89,90 +94,107 @@ Element = etree._Element
 
 def parse(body: bytes | str, content_type: str = "") -> PageText:
     """Parse an HTML page (bytes are decoded first); CPU-bound: a large page takes
-    milliseconds."""
+    milliseconds.
+
+    Every page checked comes here, so the elements are sorted in one pass over
+    the tree, and a hidden element is told by its tag alone.
+    """
     text = body if isinstance(body, str) else decode(body, content_type)
-    parser = etree.HTMLParser(encoding="utf-8", no_network=True)
     try:
-        root = etree.fromstring(text.encode("utf-8", "surrogatepass"), parser)
+        root = etree.fromstring(text.encode("utf-8", "surrogatepass"), _parser())
     except etree.LxmlError:
         root = None
     if root is None:  # nothing but blanks or comments
         return PageText()
-    title_element = next(root.iter("title"), None)
-    title = "" if title_element is None else _collapse(" ".join(_strings(title_element, ())))
-    article = _is_article(root)
-    refresh = _refresh(root)
-    hidden = set(root.iter(*_NOT_TEXT))
-    shown = list(_elements(root, hidden))
+    title_element: Element | None = None
+    metas: list[Element] = []
+    shown: list[Element] = []  # in document order, without hidden elements and their insides
+    landmarks: list[Element] = []  # the shown elements with a tag in _LANDMARKS
+    inside: set[Element] = set()  # the hidden elements and everything in them
+    for element in root.iter(etree.Element):
+        tag = element.tag
+        if tag == "title":
+            if title_element is None:
+                title_element = element
+        elif tag == "meta":
+            metas.append(element)
+        if element in inside:
+            continue
+        if tag in _NOT_TEXT:
+            inside.update(element.iter(etree.Element))
+            continue
+        shown.append(element)
+        if tag in _LANDMARKS:
+            landmarks.append(element)
+    title = ""
+    if title_element is not None:
+        title = _collapse(" ".join(_strings(title_element, _CONTAINERS)))
     app_shell = any(
-        element.get("id") in _MOUNT_IDS
-        and not any(isinstance(c.tag, str) and c not in hidden for c in element)
-        and not any(s.strip() for s in _strings(element, hidden))
+        not any(isinstance(child.tag, str) and child.tag not in _NOT_TEXT for child in element)
+        and not any(s.strip() for s in _strings(element))
         for element in shown
-        if element.get("id")
+        if element.get("id") in _MOUNT_IDS
     )
-    headings = _headings(shown, hidden)
-    main = _main(root, shown, hidden)
-    furniture = [e for e in _elements(main, hidden) if e is not main and _is_furniture(e)]
-    lines = _strings(main, hidden.union(furniture))
+    main = _main(root, shown, landmarks)
+    under_main = (e for e in main.iter(etree.Element) if e is not main and e not in inside)
+    furniture = {e for e in under_main if _is_furniture(e)}
+    lines = _strings(main, furniture=furniture)
     kept = (line for line in map(_collapse, "\n".join(lines).split("\n")) if line)
-    return PageText(title, headings, tuple(kept), article, app_shell, refresh)
+    return PageText(
+        title, _headings(landmarks), tuple(kept), _is_article(metas), app_shell, _refresh(metas)
+    )
 
 
-def _strings(top: Element, hidden: Collection[Element]) -> list[str]:
+def _parser() -> etree.HTMLParser:
+    """This thread's parser: made once, since a parser serves one document at a time."""
+    parser: etree.HTMLParser | None = getattr(_PARSERS, "parser", None)
+    if parser is None:
+        parser = _PARSERS.parser = etree.HTMLParser(encoding="utf-8", no_network=True)
+    return parser
+
+
+def _strings(
+    top: Element, skipped: Container[str] = _SKIPPED, furniture: Container[Element] = ()
+) -> list[str]:
     """The text nodes under `top` in document order, as BeautifulSoup's `get_text`
-    sees them: without the elements in `hidden` (their tails stay), comments, and
-    the text inside string containers."""
+    sees them: without the elements whose tag is `skipped` (hidden ones and string
+    containers) and the `furniture` (their tails stay), comments, and the text inside
+    string containers."""
     if any(ancestor.tag in _CONTAINERS for ancestor in top.iterancestors()):
         return []
     found: list[str] = []
 
     def walk(element: Element) -> None:
-        if element.text:
-            found.append(element.text)
+        if text := element.text:
+            found.append(text)
         for child in element:
-            if isinstance(child.tag, str) and child.tag not in _CONTAINERS and child not in hidden:
+            tag = child.tag
+            if isinstance(tag, str) and tag not in skipped and child not in furniture:
                 walk(child)
-            if child.tail:
-                found.append(child.tail)
+            if tail := child.tail:
+                found.append(tail)
 
     walk(top)
     return found
-
-
-def _elements(top: Element, hidden: Collection[Element]) -> Iterator[Element]:
-    """`top` and the elements under it in document order, without those in `hidden`
-    and everything inside them."""
-    skip = 0
-    for event, element in etree.iterwalk(top, events=("start", "end")):
-        if event == "start":
-            if skip or element in hidden:
-                skip += 1
-            else:
-                yield element
-        elif skip:
-            skip -= 1
 
 
 def _collapse(text: str) -> str:
     return " ".join(text.split())
 
 
-def _first_meta(root: Element, attribute: str, value: str) -> Element | None:
-    return next((m for m in root.iter("meta") if m.get(attribute) == value), None)
+def _first_meta(metas: list[Element], attribute: str, value: str) -> Element | None:
+    return next((m for m in metas if m.get(attribute) == value), None)
 
 
-def _is_article(root: Element) -> bool:
-    og_type = _first_meta(root, "property", "og:type")
+def _is_article(metas: list[Element]) -> bool:
+    og_type = _first_meta(metas, "property", "og:type")
     if og_type is not None and og_type.get("content", "").lower() == "article":
         return True
-    return _first_meta(root, "property", "article:published_time") is not None
+    return _first_meta(metas, "property", "article:published_time") is not None
 
 
-def _refresh(root: Element) -> str | None:
-    meta = next(
-        (m for m in root.iter("meta") if _REFRESH_NAME.search(m.get("http-equiv") or "")), None
-    )
+def _refresh(metas: list[Element]) -> str | None:
+    meta = next((m for m in metas if _REFRESH_NAME.search(m.get("http-equiv") or "")), None)
     if meta is None:
         return None
     match = _REFRESH.match(meta.get("content", ""))
@@ -181,30 +203,30 @@ def _refresh(root: Element) -> str | None:
     return match[2].strip()
 
 
-def _headings(shown: list[Element], hidden: set[Element]) -> tuple[str, ...]:
+def _headings(landmarks: list[Element]) -> tuple[str, ...]:
     """The first three h1s, else the first h2."""
-    chosen = [e for e in shown if e.tag == "h1"][:3]
+    chosen = [e for e in landmarks if e.tag == "h1"][:3]
     if not chosen:
-        chosen = [e for e in shown if e.tag == "h2"][:1]
-    found = (_collapse(" ".join(_strings(heading, hidden))) for heading in chosen)
+        chosen = [e for e in landmarks if e.tag == "h2"][:1]
+    found = (_collapse(" ".join(_strings(heading))) for heading in chosen)
     return tuple(heading for heading in found if heading)
 
 
-def _main(root: Element, shown: list[Element], hidden: set[Element]) -> Element:
+def _main(root: Element, shown: list[Element], landmarks: list[Element]) -> Element:
     """The element holding the content: <main>, role=main, the largest <article>, or <body>."""
-    main = next((e for e in shown if e.tag == "main"), None)
+    main = next((e for e in landmarks if e.tag == "main"), None)
     if main is None:
         main = next((e for e in shown if e.get("role") == "main"), None)
     if main is not None:
         return main
-    articles = [e for e in shown if e.tag == "article"]
+    articles = [e for e in landmarks if e.tag == "article"]
     if articles:
-        return max(articles, key=lambda article: _length(article, hidden))
-    return next((e for e in shown if e.tag == "body"), root)
+        return max(articles, key=_length)
+    return next((e for e in landmarks if e.tag == "body"), root)
 
 
-def _length(top: Element, hidden: Collection[Element]) -> int:
-    """The length of `_strings(top, hidden)` as BeautifulSoup keeps them: a blank
+def _length(top: Element) -> int:
+    """The length of `_strings(top)` as BeautifulSoup keeps them: a blank
     text node outside <pre> and <textarea> is one character."""
     if any(ancestor.tag in _CONTAINERS for ancestor in top.iterancestors()):
         return 0
@@ -217,7 +239,7 @@ def _length(top: Element, hidden: Collection[Element]) -> int:
             if text:
                 total += len(text) if preformatted or text.strip(_ASCII_SPACE) else 1
         for child in element:
-            if isinstance(child.tag, str) and child.tag not in _CONTAINERS and child not in hidden:
+            if isinstance(child.tag, str) and child.tag not in _SKIPPED:
                 walk(child, preformatted)
 
     walk(top, any(ancestor.tag in _PREFORMATTED for ancestor in top.iterancestors()))
@@ -225,18 +247,22 @@ def _length(top: Element, hidden: Collection[Element]) -> int:
 
 
 def _is_furniture(element: Element) -> bool:
-    if element.tag in _FURNITURE and not (
-        element.tag == "header" and any(a.tag == "article" for a in element.iterancestors())
+    tag = element.tag
+    if tag in _FURNITURE and not (
+        tag == "header" and any(a.tag == "article" for a in element.iterancestors())
     ):
         return True
-    if element.get("role") in _FURNITURE_ROLES or element.get("hidden") is not None:
+    get = element.get
+    if get("role") in _FURNITURE_ROLES or get("hidden") is not None:
         return True
-    marks = " ".join([element.get("id", ""), *element.get("class", "").split()])
-    return bool(marks.strip()) and bool(_BANNER.search(marks))
+    # No banner word spans a blank, so the id and the classes are searched as written.
+    return _BANNER.search(f"{get('id') or ''} {get('class') or ''}") is not None
 
 
 def fold(text: str) -> str:
     """Case- and accent-insensitive form: NFKD, combining marks dropped, casefolded."""
+    if text.isascii():  # nothing to decompose, and casefold() is lower() there
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
@@ -278,5 +304,9 @@ def containment(part: frozenset[tuple[str, ...]], whole: frozenset[tuple[str, ..
     return len(part & whole) / len(part)
 
 
-def word_count(text: str) -> int:
-    return len(_WORD.findall(text))
+def more_words_than(text: str, count: int) -> bool:
+    """Whether `text` has more than `count` words, counted no further than that: a
+    text shorter than two characters a word (a word and a separator) has fewer."""
+    if len(text) < 2 * count + 1:
+        return False
+    return next(islice(_WORD.finditer(text), count, None), None) is not None

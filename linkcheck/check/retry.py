@@ -83,9 +83,19 @@ async def with_retries(
     """Run `attempt` until it is not transient or `retries` extra attempts are spent.
 
     `attempt` never raises (failures are `Outcome`s); cancellation passes through.
-    Most URLs need one attempt, so tenacity is only set up once the first is transient.
     """
-    first = await attempt()
+    return await retried(await attempt(), attempt, retries=retries, wait_max=wait_max)
+
+
+async def retried(
+    first: Outcome, attempt: Callable[[], Awaitable[Outcome]], *, retries: int, wait_max: float
+) -> Outcome:
+    """`with_retries` once its first attempt, made by the caller, came out as `first`.
+
+    Most URLs need one attempt, so tenacity is only set up once the first is
+    transient; and a caller that awaits its first attempt itself spares that
+    attempt's every resumption two coroutine frames.
+    """
     if retries <= 0 or not is_transient(first):
         return first
     pending: list[Outcome] = [first]

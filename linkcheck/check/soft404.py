@@ -38,7 +38,15 @@ from urllib.parse import parse_qsl, urljoin
 
 from yarl import URL
 
-from linkcheck.check.pagetext import PageText, fold, jaccard, shingles, url_words, word_count, words
+from linkcheck.check.pagetext import (
+    PageText,
+    fold,
+    jaccard,
+    more_words_than,
+    shingles,
+    url_words,
+    words,
+)
 
 SAME_PAGE = 0.9
 DISTINCT_WORDS = 5
@@ -204,14 +212,17 @@ _FILLER = frozenset(
 )
 _NOT_FOUND = re.compile("|".join(f"(?:{fold(phrase)})" for phrase in _NOT_FOUND_PHRASES))
 _SLUG = re.compile(r"\w+(?:[-_.]\w+)+")
+_ASCII_TOKEN = re.compile(r"[a-z0-9]+")
 _TITLE_PARTS = re.compile("\\s+(?:[|\\-\u2013\u2014\u00b7\u2022\u00bb:~/]|::)\\s+")
 
 
-def _phrase_form(text: str) -> str:
-    """Folded, apostrophes removed ("can't" → "cant"), punctuation turned into spaces."""
+def _phrase_tokens(text: str) -> list[str]:
+    """The words of `text` folded, apostrophes removed ("can't" → "cant"), split at
+    punctuation. ASCII text (most titles) takes a shortcut to the same tokens."""
+    if text.isascii():
+        return _ASCII_TOKEN.findall(text.lower().replace("'", "").replace("`", ""))
     folded = re.sub("['`\u2018\u2019]", "", fold(text))
-    kept = "".join(c if c.isalnum() or _is_mark(c) else " " for c in folded)
-    return " ".join(kept.split())
+    return "".join(c if c.isalnum() or _is_mark(c) else " " for c in folded).split()
 
 
 def _is_mark(char: str) -> bool:
@@ -226,7 +237,7 @@ def says_not_found(text: str, *, whole: bool = True) -> bool:
     """
     if _SLUG.fullmatch(text.strip()):
         return False
-    tokens = _phrase_form(text).split()
+    tokens = _phrase_tokens(text)
     bare_404 = "404" in tokens
     while tokens and (tokens[0] in _FILLER or tokens[0].isdigit()):
         tokens.pop(0)
@@ -244,12 +255,13 @@ def page_signal(page: PageText, start: URL, final: URL) -> str | None:
         signal = redirect_signal(start, target) if target.is_absolute() else None
         if signal is not None:
             return signal + " (meta refresh)"
-    if page.article or word_count(page.text) > LONG_PAGE_WORDS:
+    if page.article or more_words_than(page.text, LONG_PAGE_WORDS):
         return None
     if page.title:
         if says_not_found(page.title):
             return f"title says {_quote(page.title)}"
-        for part in _TITLE_PARTS.split(page.title):
+        parts = _TITLE_PARTS.split(page.title)
+        for part in parts if len(parts) > 1 else ():  # one part: the title, just judged
             if says_not_found(part, whole=False):
                 return f"title says {_quote(part)}"
     for heading in page.headings:
@@ -372,6 +384,13 @@ class Prober:
     @property
     def sent(self) -> int:
         return len(self._tasks)
+
+    def known(self, url: URL) -> Probe | None:
+        """The answer of the probe for `url`, when it is already in: no need to wait."""
+        task = self._tasks.get(probe_key(url))
+        if task is None or not task.done() or task.cancelled() or task.exception() is not None:
+            return None
+        return task.result()
 
     async def probe(self, url: URL) -> Probe:
         key = probe_key(url)
