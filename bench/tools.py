@@ -173,6 +173,9 @@ class Linkcheck(Tool):
             return "linkcheck/cli.py does not exist yet"
         if not self.binary.exists():
             return f"{self.binary} is missing: pip install -e {ROOT}"
+        # What a regular install does: byte-compile the package. An editable install under
+        # PYTHONDONTWRITEBYTECODE (this machine's default) would compile it at every start.
+        _run([sys.executable, "-m", "compileall", "-q", str(ROOT / "linkcheck")], timeout=120)
         version = _run([str(self.binary), "--version"], timeout=60)
         if version.returncode != 0:
             return f"`linkcheck --version` failed: {version.stderr.strip()[-300:]}"
