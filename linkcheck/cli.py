@@ -139,6 +139,9 @@ def check(
     ] = None,
     max_concurrency: Annotated[int | None, Flag(help="Requests in flight at once.")] = None,
     host_concurrency: Annotated[int | None, Flag(help="Requests in flight per host.")] = None,
+    processes: Annotated[
+        int | None, Flag(help="Processes checking URLs (0: one per core; 1: no others).")
+    ] = None,
     min_interval: Annotated[float | None, Flag(help="Seconds between requests to a host.")] = None,
     timeout: Annotated[float | None, Flag(help="Seconds for one request.")] = None,
     connect_timeout: Annotated[float | None, Flag(help="Seconds to connect.")] = None,

@@ -143,6 +143,7 @@ class Config:
     check_fragments: bool = False
     max_concurrency: int = 64
     host_concurrency: int = 4
+    processes: int = 0
     min_interval: float = 0.0
     timeout: float = 20.0
     connect_timeout: float = 10.0
@@ -470,6 +471,7 @@ _COERCE: dict[str, Callable[[Any], Any]] = {
     "check_fragments": _bool,
     "max_concurrency": _int(1),
     "host_concurrency": _int(1),
+    "processes": _int(0),
     "min_interval": _seconds,
     "timeout": _positive_seconds,
     "connect_timeout": _positive_seconds,

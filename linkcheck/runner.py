@@ -12,19 +12,30 @@ import asyncio
 import contextlib
 import datetime as dt
 import subprocess
-from collections.abc import Callable, Coroutine, Iterable, Iterator, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    Callable,
+    Container,
+    Coroutine,
+    Iterable,
+    Iterator,
+    Sequence,
+)
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, TypeVar, overload
 from urllib.parse import urlsplit
 
 from linkcheck.archive.client import ArchiveClient
 from linkcheck.archive.drift import add_drift
 from linkcheck.archive.lookup import LIVE, add_archives, to_look_up
-from linkcheck.check import Checker, FetchError
+from linkcheck.check import Checker, FetchError, Page
 from linkcheck.check.anchors import Fragments
+from linkcheck.check.processes import CheckProcesses, how_many
+from linkcheck.check.schedule import Feed
 from linkcheck.collect import Document, InputError, collect, extract_document
 from linkcheck.collect.files import STDIN
+from linkcheck.collect.pool import Waiting
 from linkcheck.config import Config
 from linkcheck.crawl import Crawler, CrawlProgress, plan
 from linkcheck.models import Citation, Fetch, Report, Result, Snapshot, Verdict
@@ -35,7 +46,8 @@ from linkcheck.urls import UrlFilter, fetch_key, normalise
 class Progress(Protocol):
     """What a progress display needs to know; all calls come from the event loop."""
 
-    def start(self, total: int) -> None: ...
+    def start(self, total: int) -> None:
+        """The distinct URLs known so far: called again, with more, while reading goes on."""
 
     def advance(self, fetch: Fetch) -> None: ...
 
@@ -48,17 +60,42 @@ def is_remote(entry: str) -> bool:
     return entry.startswith(("http://", "https://"))
 
 
+@overload
 def iter_citations(
     inputs: Sequence[str],
     config: Config,
     *,
     warn: Callable[[str], None],
     on_document: Callable[[Document], None] | None = None,
-) -> Iterator[Citation]:
-    """The citations in the local inputs, without touching the network (for --dump)."""
+    waits: Literal[False] = False,
+) -> Iterator[Citation]: ...
+
+
+@overload
+def iter_citations(
+    inputs: Sequence[str],
+    config: Config,
+    *,
+    warn: Callable[[str], None],
+    on_document: Callable[[Document], None] | None = None,
+    waits: bool,
+) -> Iterator[Citation | Waiting]: ...
+
+
+def iter_citations(
+    inputs: Sequence[str],
+    config: Config,
+    *,
+    warn: Callable[[str], None],
+    on_document: Callable[[Document], None] | None = None,
+    waits: bool = False,
+) -> Iterator[Citation | Waiting]:
+    """The citations in the local inputs, without touching the network (for --dump);
+    with `waits`, a `Waiting` before each wait on a worker process (see collect)."""
     local = [entry for entry in inputs if not is_remote(entry)]
     if not config.changed_since:
-        return dated(collect(local, config, warn=warn, on_document=on_document), config)
+        read = collect(local, config, warn=warn, on_document=on_document, waits=waits)
+        return dated(read, config)
     # --changed-since: every document is read, only the changed ones count.
     changed = changed_files(config.changed_since)
 
@@ -66,15 +103,22 @@ def iter_citations(
         if on_document is not None and is_changed(document.source, changed):
             on_document(document)
 
-    read = collect(local, config, warn=warn, on_document=changed_document)
-    return dated((c for c in read if is_changed(c.source, changed)), config)
+    read = collect(local, config, warn=warn, on_document=changed_document, waits=waits)
+    kept = (c for c in read if isinstance(c, Waiting) or is_changed(c.source, changed))
+    return dated(kept, config)
 
 
-def dated(citations: Iterable[Citation], config: Config) -> Iterator[Citation]:
+Read = TypeVar("Read", Citation, Citation | Waiting)
+
+
+def dated(citations: Iterable[Read], config: Config) -> Iterator[Read]:
     """The citations, each cited on `config.cited_on` when the user set it."""
     override = config.cited_on
     for citation in citations:
-        yield citation if override is None else replace(citation, cited_on=override)
+        if override is None or isinstance(citation, Waiting):
+            yield citation
+        else:
+            yield replace(citation, cited_on=override)
 
 
 @dataclass
@@ -84,6 +128,8 @@ class _Catalogue:
     by_url: dict[str, list[Citation]] = field(default_factory=dict)
     by_fetch: dict[str, list[str]] = field(default_factory=dict)
     documents: set[str] = field(default_factory=set)
+    # told each fetch key when it is first cited: checks start while reading goes on
+    on_new_key: Callable[[str], None] | None = None
     # resolved → normalised: a URL is cited many times and normalised once
     _normalised: dict[str, str] = field(default_factory=dict)
 
@@ -93,11 +139,18 @@ class _Catalogue:
         if url is None:
             url = self._normalised[citation.resolved] = normalise(citation.resolved)
         cited = self.by_url.get(url)
-        if cited is None:
-            self.by_url[url] = [citation]
-            self.by_fetch.setdefault(fetch_key(url), []).append(url)
-        else:
+        if cited is not None:
             cited.append(citation)
+            return
+        self.by_url[url] = [citation]
+        key = fetch_key(url)
+        urls = self.by_fetch.get(key)
+        if urls is not None:
+            urls.append(url)
+            return
+        self.by_fetch[key] = [url]
+        if self.on_new_key is not None:
+            self.on_new_key(key)
 
     def results(
         self, fetches: dict[str, Fetch], overrides: dict[str, Fetch] | None = None
@@ -142,7 +195,7 @@ async def _collect_remote(
             catalogue.add(citation)
 
 
-async def _read_pages(
+async def _crawl(
     session: Checker,
     inputs: Sequence[str],
     catalogue: _Catalogue,
@@ -151,12 +204,8 @@ async def _read_pages(
     warn: Callable[[str], None],
     progress: Progress | None,
     stop: asyncio.Event | None,
-) -> tuple[Crawler | None, bool]:
-    """The pages the inputs name: crawled with `recursive` (the crawled pages'
-    fetches filled in), else each page URL fetched once. False: stopped."""
-    if not config.recursive:
-        await _collect_remote(session, [e for e in inputs if is_remote(e)], catalogue, config, warn)
-        return None, True
+) -> tuple[Crawler, bool]:
+    """The crawl of the inputs, the crawled pages' fetches filled in; False: stopped."""
     crawler = Crawler(
         session,
         config,
@@ -215,11 +264,13 @@ async def run(
 ) -> Report:
     """Check every URL cited in `inputs`; raises InputError for unusable inputs.
 
-    Then, unless the run was interrupted, archived copies are looked up as
-    `config.archive` says: that never changes a verdict, and an archive that
-    is down becomes a warning and an `archive_reason`.
-    With `config.drift`, live pages are then compared with those snapshots
-    (linkcheck/archive/drift.py): a `drift` beside the verdict, never instead.
+    URLs are checked while the documents are still being read (a crawl's
+    once the crawl is done). Then, unless the run was interrupted, archived
+    copies are looked up as `config.archive` says: that never changes a
+    verdict, and an archive that is down becomes a warning and an
+    `archive_reason`. With `config.drift`, live pages are then compared with
+    those snapshots (linkcheck/archive/drift.py): a `drift` beside the
+    verdict, never instead.
 
     With a `history` (`open_history(config)`; the library keeps none unless
     given one), recent live results and archive answers are reused instead of
@@ -230,47 +281,36 @@ async def run(
     started = now()
     warnings: list[str] = []
     catalogue = _Catalogue()
-    read = iter_citations(
-        [] if config.recursive else inputs, config, warn=warnings.append,
-        on_document=lambda document: catalogue.documents.add(document.source),
-    )
-    for count, citation in enumerate(read, 1):
-        catalogue.add(citation)
-        if count % _HEAR_STOP_EVERY == 0:  # reading is synchronous: let a Ctrl-C in now and then
-            await asyncio.sleep(0)
-            if stop is not None and stop.is_set():
-                break
-
-    url_filter = UrlFilter(config.include, config.exclude)
     fetches: dict[str, Fetch] = {}
-    complete = True
-    async with checker(config) as session:
-        crawler, complete = await _read_pages(
-            session, inputs, catalogue, fetches, config, warnings.append, progress, stop
-        )
-        fragments = _fragments(inputs, config, crawler)
-        to_fetch = []
-        for key in catalogue.by_fetch:
-            if key in fetches:  # a crawled page
-                continue
-            reason = url_filter.excluded(key)
-            if reason:
-                fetches[key] = Fetch(Verdict.SKIPPED, reason)
+    # Forked first, before this run opens a connection (a crawl's learnt
+    # Crawl-delays live in this process: it checks there).
+    spread = 1 if config.recursive else how_many(config)
+    async with (
+        CheckProcesses(config, checker, spread) if spread > 1 else contextlib.nullcontext()
+    ) as processes, checker(config) as session:
+        crawler: Crawler | None = None
+        if config.recursive:
+            crawler, complete = await _crawl(
+                session, inputs, catalogue, fetches, config, warnings.append, progress, stop
+            )
+        checks = _Checks(
+            processes or session, config, catalogue, fetches, _fragments(inputs, config, crawler),
+            history=history, progress=progress, stop=stop, now=now,
+        )  # fmt: skip
+        try:
+            if config.recursive:
+                for key in list(catalogue.by_fetch):
+                    checks.add(key)
             else:
-                to_fetch.append(key)
-        bodies = fragments.pages(catalogue.by_fetch, to_fetch)  # anchors are not cached
-        cacheable = [key for key in to_fetch if key not in bodies]
-        served = await _serve_cached(history, config, cacheable, fetches, now())
-        to_fetch = [key for key in to_fetch if key not in served]
-        if progress:
-            progress.start(len(catalogue.by_fetch))
-            for fetch in fetches.values():
-                progress.advance(fetch)
-        pages = fragments.pages(catalogue.by_fetch, to_fetch)
-        complete = complete and await _check_until_stopped(
-            session, to_fetch, fetches, progress, stop, pages, fragments
-        )
-        missing = await asyncio.to_thread(fragments.missing, catalogue.by_fetch, fetches)
+                catalogue.on_new_key = checks.add
+                complete = await _read_local(inputs, config, catalogue, warnings.append, stop)
+                if complete:
+                    pages = filter(is_remote, inputs)
+                    await _collect_remote(session, pages, catalogue, config, warnings.append)
+            complete = await checks.finish() and complete
+        finally:
+            await checks.cancel()
+        missing = await asyncio.to_thread(checks.fragments.missing, catalogue.by_fetch, fetches)
         if crawler is not None:
             crawler.close()
 
@@ -302,7 +342,154 @@ async def run(
         complete=complete,
         warnings=tuple(warnings),
     )
-    return await _recorded(report, config, history, served, looked_up)
+    return await _recorded(report, config, history, checks.served, looked_up)
+
+
+async def _read_local(
+    inputs: Sequence[str],
+    config: Config,
+    catalogue: _Catalogue,
+    warn: Callable[[str], None],
+    stop: asyncio.Event | None,
+) -> bool:
+    """Catalogue the citations of the local inputs; False when stopped first.
+
+    Reading is synchronous: every `_HEAR_STOP_EVERY` citations, and while a
+    worker process reads a file, the event loop runs the checks (and hears a
+    Ctrl-C)."""
+    read = iter_citations(
+        inputs, config, warn=warn, waits=True,
+        on_document=lambda document: catalogue.documents.add(document.source),
+    )  # fmt: skip
+    with contextlib.closing(read):
+        for count, citation in enumerate(read, 1):
+            if isinstance(citation, Waiting):
+                await asyncio.wrap_future(citation.future)
+            else:
+                catalogue.add(citation)
+                if count % _HEAR_STOP_EVERY:
+                    continue
+                await asyncio.sleep(0)
+            if stop is not None and stop.is_set():
+                return False
+    return True
+
+
+class PageChecker(Protocol):
+    """A `Checker`, or `CheckProcesses` spreading its work over processes."""
+
+    def check_many_pages(
+        self, urls: Iterable[str] | Feed[str], pages: Container[str]
+    ) -> AsyncGenerator[tuple[str, Fetch, Page | None], None]: ...
+
+
+class _Checks:
+    """The check stage, fed fetch keys as they are first cited.
+
+    Each key is skipped (include/exclude), served from the history's cache,
+    or checked: a `Feed` the checker works through while reading goes on.
+    A key whose cited fragments may be judged (an internal page) waits until
+    every document is read: only then is it known whether its body is needed
+    for anchors (one GET instead of a HEAD, never a second request).
+    """
+
+    CACHE_BATCH = 512  # keys asked of the history at once
+
+    def __init__(
+        self,
+        checker: PageChecker,
+        config: Config,
+        catalogue: _Catalogue,
+        fetches: dict[str, Fetch],
+        fragments: Fragments,
+        *,
+        history: Store | None,
+        progress: Progress | None,
+        stop: asyncio.Event | None,
+        now: Callable[[], dt.datetime],
+    ) -> None:
+        self.fragments = fragments
+        self.served: dict[str, dt.datetime] = {}  # keys the cache served: when they were fetched
+        self._config = config
+        self._catalogue = catalogue
+        self._fetches = fetches
+        self._history = history
+        self._progress = progress
+        self._now = now
+        self._filter = UrlFilter(config.include, config.exclude)
+        self._feed: Feed[str] = Feed()
+        self._pages: set[str] = set()  # keys fetched for their anchors too
+        self._deferred: list[str] = []  # keys waiting for every document to be read
+        self._uncached: list[str] = []  # keys waiting for the cache
+        self._added = 0
+        self._lookups: list[asyncio.Task[None]] = []
+        self._checking = asyncio.ensure_future(_check_until_stopped(
+            checker, self._feed, fetches, progress, stop, self._pages, fragments
+        ))  # fmt: skip
+        if progress:
+            progress.start(0)
+
+    def add(self, key: str) -> None:
+        """A fetch key first cited now."""
+        if key in self._fetches:  # a crawled page
+            return
+        self._added += 1
+        if self._progress and self._added % 256 == 0:
+            self._progress.start(self._added)
+        reason = self._filter.excluded(key)
+        if reason:
+            self._fetches[key] = fetch = Fetch(Verdict.SKIPPED, reason)
+            if self._progress:
+                self._progress.advance(fetch)
+        elif self.fragments.may_judge(key):
+            self._deferred.append(key)
+        else:
+            self._check_or_serve(key)
+
+    async def finish(self) -> bool:
+        """Check what is left once every key was added; False when stopped first."""
+        if self._progress:
+            self._progress.start(self._added)
+        self._pages.update(self.fragments.pages(self._catalogue.by_fetch, self._deferred))
+        for key in self._deferred:
+            if key in self._pages:  # anchors are not cached
+                self._feed.put(key)
+            else:
+                self._check_or_serve(key)
+        self._ask_cache()
+        await asyncio.gather(*self._lookups)
+        self._feed.close()
+        return await self._checking
+
+    async def cancel(self) -> None:
+        """Stop every check still running (after an error)."""
+        tasks = [*self._lookups, self._checking]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _check_or_serve(self, key: str) -> None:
+        if self._history is None:
+            self._feed.put(key)
+            return
+        self._uncached.append(key)
+        if len(self._uncached) >= self.CACHE_BATCH:
+            self._ask_cache()
+
+    def _ask_cache(self) -> None:
+        keys, self._uncached = self._uncached, []
+        if keys:
+            self._lookups.append(asyncio.ensure_future(self._from_cache(keys)))
+
+    async def _from_cache(self, keys: list[str]) -> None:
+        """Serve what the cache holds of `keys`; feed the rest to the checks."""
+        served = await _serve_cached(self._history, self._config, keys, self._fetches, self._now())
+        self.served.update(served)
+        for key in keys:
+            if key not in served:
+                self._feed.put(key)
+            elif self._progress:
+                self._progress.advance(self._fetches[key])
 
 
 async def _until_stopped(
@@ -326,12 +513,12 @@ async def _until_stopped(
 
 
 async def _check_until_stopped(
-    session: Checker,
-    urls: list[str],
+    session: PageChecker,
+    urls: Iterable[str] | Feed[str],
     fetches: dict[str, Fetch],
     progress: Progress | None,
     stop: asyncio.Event | None,
-    pages: frozenset[str] = frozenset(),
+    pages: Container[str] = frozenset(),
     fragments: Fragments | None = None,
 ) -> bool:
     """Fill `fetches`, and `fragments` with the anchors of `pages`; False when

@@ -44,7 +44,7 @@ unchanged) and `head=reset` (HEAD gets a connection reset).
 `catalogue.log` records every request: host (from the Host header, without
 the port), method, path (with and without the query), headers, the
 server's clock and the client's port (one per connection), plus the peak
-number of requests in flight per host.
+number of requests in flight per host and over all of them.
 
 Other servers and helpers: `SilentServer` (a raw asyncio server that accepts
 and never answers), `closed_port()`, `MappingResolver` (a resolver from a
@@ -111,6 +111,7 @@ class Log:
     requests: list[Seen] = field(default_factory=list)
     in_flight: Counter[str] = field(default_factory=Counter)
     peak: Counter[str] = field(default_factory=Counter)
+    peak_total: int = 0  # over all hosts
     written: Counter[str] = field(default_factory=Counter)
 
     def matching(
@@ -150,9 +151,11 @@ def bomb(encoding: str) -> bytes:
 
 
 def fast_config(**overrides: Any) -> Config:
-    """A Config for tests: loopback allowed, small timeouts and retry waits."""
+    """A Config for tests: loopback allowed, small timeouts and retry waits, checks
+    in the test's process (whose injected resolvers and sockets record them)."""
     settings: dict[str, Any] = {
         "allow_private": True,
+        "processes": 1,
         "timeout": 3.0,
         "connect_timeout": 2.0,
         "read_timeout": 2.0,
@@ -223,6 +226,7 @@ class Catalogue:
         )
         self.log.in_flight[host] += 1
         self.log.peak[host] = max(self.log.peak[host], self.log.in_flight[host])
+        self.log.peak_total = max(self.log.peak_total, self.log.in_flight.total())
         try:
             return await handler(request)
         finally:

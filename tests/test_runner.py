@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+from typing import Any
 
-from servers import Catalogue
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from servers import Catalogue, fast_config
 
-from linkcheck.config import ArchiveConfig
+from linkcheck.collect import markdown, pool
+from linkcheck.config import ArchiveConfig, Config
 from linkcheck.models import Verdict
 from linkcheck.runner import run
 
@@ -26,3 +32,107 @@ async def test_documents_without_links_count_and_fragments_share_one_fetch(
     assert urls == [page, f"{page}#a", f"{page}#b"]
     assert {result.verdict for result in report.results} == {Verdict.OK}
     assert catalogue.log.count("/page") == 1
+
+
+# --- checking while reading: the first URLs are asked while later documents are read ---
+
+
+class _Gate:
+    """A server whose /first answer opens a gate file that reading the last document waits for."""
+
+    def __init__(self, gate: Path) -> None:
+        self.gate = gate
+        self.log: list[str] = []
+        app = web.Application()
+        app.router.add_get("/{name}", self._page)
+        self.server = TestServer(app, host="127.0.0.1")
+
+    async def _page(self, request: web.Request) -> web.Response:
+        self.log.append(request.path)
+        if request.path == "/first":
+            self.gate.touch()
+        body = '<!doctype html><title>A page</title><h1 id="there">There</h1>' + "words " * 50
+        return web.Response(text=body, content_type="text/html")
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server.port}{path}"
+
+    async def __aenter__(self) -> _Gate:
+        await self.server.start_server()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.server.close()
+
+
+def _config(**overrides: Any) -> Config:
+    """Every path of the gate server answers the same page: no soft-404 judging."""
+    return fast_config(archive=ArchiveConfig(lookup="never"), soft_404=False, **overrides)
+
+
+def _read_last_once_gate_opens(
+    monkeypatch: pytest.MonkeyPatch, gate: Path, patience: float = 20
+) -> Path:
+    """Workers read the folder, and one of them waits (at most `patience` seconds) for the
+    gate before reading `last.md`; the returned file says whether it was open by then."""
+    seen = gate.with_name("gate-was-open")
+    extract = markdown.extract
+
+    def waiting_extract(blocks: Any, document: Any, **options: Any) -> Any:
+        if document.source.endswith("last.md"):
+            deadline = time.monotonic() + patience
+            while not gate.exists() and time.monotonic() < deadline:
+                time.sleep(0.01)
+            seen.write_text(str(gate.exists()))
+        return extract(blocks, document, **options)
+
+    monkeypatch.setattr(markdown, "extract", waiting_extract)  # forked workers inherit it
+    monkeypatch.setattr(pool, "workers", lambda: 2)
+    monkeypatch.setattr(pool, "POOL_FILES", 2)
+    monkeypatch.setattr(pool, "POOL_BYTES", 0)
+    monkeypatch.setattr(pool, "CHUNK_FILES", 1)  # each file its own task
+    return seen
+
+
+async def test_urls_are_checked_while_later_documents_are_still_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = tmp_path / "gate"
+    seen = _read_last_once_gate_opens(monkeypatch, gate)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    async with _Gate(gate) as site:
+        (docs / "a-first.md").write_text(f"[first]({site.url('/first')})\n")
+        (docs / "last.md").write_text(f"[last]({site.url('/last')})\n")
+        report = await run([str(docs)], _config())
+        first, last = site.url("/first"), site.url("/last")
+    assert seen.read_text() == "True"  # /first was checked before last.md was read
+    assert {result.url: result.verdict for result in report.results} == {
+        first: Verdict.OK,
+        last: Verdict.OK,
+    }
+    assert sorted(site.log) == ["/first", "/last"]
+
+
+async def test_a_fragment_cited_after_its_page_is_judged_from_one_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gate = tmp_path / "gate"
+    seen = _read_last_once_gate_opens(monkeypatch, gate, patience=1)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    async with _Gate(gate) as site:
+        (docs / "a-first.md").write_text(f"[first]({site.url('/first')})\n")
+        (docs / "last.md").write_text(
+            f"[here]({site.url('/first#there')}) [gone]({site.url('/first#gone')})\n"
+        )
+        report = await run([str(docs)], _config(base_url=site.url("/")))
+        first = site.url("/first")
+    verdicts = {result.url: result.verdict for result in report.results}
+    assert verdicts == {
+        first: Verdict.OK,
+        f"{first}#there": Verdict.OK,
+        f"{first}#gone": Verdict.FRAGMENT_MISSING,
+    }
+    assert seen.read_text() == "False"  # an internal page waits for every document,
+    assert site.log == ["/first"]  # so one GET serves its verdict and its anchors

@@ -15,7 +15,8 @@ Modules, in the order a URL meets them:
 - `anchors`: the ids, `<a name>`s and heading slugs a `#fragment` may name;
 - `doi`: doi.org links, asked of the DOI handle API before the landing page;
 - `session`: the one aiohttp session; `files`: file:// URLs; `checker`: `Checker`,
-  which also asks blocked URLs again with browser headers and runs the probe.
+  which also asks blocked URLs again with browser headers and runs the probe;
+- `processes`: `Checker`s in forked processes, each host always in the same one.
 
 Every aiohttp and OS exception is converted into a `Fetch` inside this
 package (`classify.failure`); only cancellation leaves `Checker.check`.

@@ -187,6 +187,13 @@ class Fragments:
             return False
         return self._fragments if self._internal(url) else self._external
 
+    def may_judge(self, key: str) -> bool:
+        """Whether a cited fragment of this fetch key's page would be judged:
+        until every citation is read, its body may be needed."""
+        if not key.startswith(("http:", "https:")):
+            return False
+        return self._fragments if self._internal(key) else self._external
+
     def pages(self, by_fetch: Mapping[str, Sequence[str]], keys: Iterable[str]) -> frozenset[str]:
         """The fetch keys among `keys` whose body is needed: an http(s) page with a
         judged fragment cited (GET instead of HEAD, for its anchors)."""

@@ -51,8 +51,8 @@ from linkcheck.check.guard import (
     parse_connect_to,
     parse_resolve,
 )
-from linkcheck.check.retry import with_retries
-from linkcheck.check.schedule import HostGates, by_host
+from linkcheck.check.retry import retried
+from linkcheck.check.schedule import Feed, HostGates, by_host
 from linkcheck.check.session import SocketFactory, open_session, proxy_hosts, ssl_setting
 from linkcheck.check.target import Target, parse_target
 from linkcheck.config import Config
@@ -164,14 +164,15 @@ class Checker:
                 yield url, fetch
 
     async def check_many_pages(
-        self, urls: Iterable[str], pages: Container[str]
+        self, urls: Iterable[str] | Feed[str], pages: Container[str]
     ) -> AsyncGenerator[tuple[str, Fetch, Page | None], None]:
         """`check_many`, and for the URLs in `pages` (whose fragments are judged)
-        the page too, from the GET that checked them (`check_page`)."""
+        the page too, from the GET that checked them (`check_page`). `pages` is
+        asked when a URL's check starts; a `Feed` is checked until it is closed."""
         self._open()
-        planned = ((url, parse_target(url)) for url in urls)
         scheduled = by_host(
-            planned,
+            urls,
+            plan=lambda url: (url, parse_target(url)),
             key=_host,
             run=lambda item: self._check_page(item[1], item[0]) if item[0] in pages
             else self._check_only(item[1]),
@@ -214,7 +215,8 @@ class Checker:
         return (await self._judge(target, head_first=True, whole_body=False))[0]
 
     async def _check_only(self, target: Target) -> tuple[Fetch, None]:
-        return await self._check(target), None
+        # _judge itself, not through _check: one coroutine less to pass each resumption
+        return (await self._judge(target, head_first=True, whole_body=False))[0], None
 
     async def _check_page(
         self, target: Target, url: str, *, whole_body: bool = False
@@ -294,7 +296,9 @@ class Checker:
         probe_wanted = page is not None and self._config.soft_404_probe and soft404.is_deep(start)
         if reason is None and probe_wanted:
             assert self._prober is not None
-            probe = await _before(deadline, self._prober.probe(start))
+            probe = self._prober.known(start)  # most pages: no wait, so no timer either
+            if probe is None:
+                probe = await _before(deadline, self._prober.probe(start))
             if probe is not None:
                 reason = soft404.probe_signal(
                     start, final, redirected=bool(outcome.hops), page=page, probe=probe
@@ -331,9 +335,9 @@ class Checker:
         """The outcome of all attempts at `url`, their number and the time they took."""
         fetcher = self._open()
         started = time.monotonic()
-        attempts = 0
+        attempts = 1
 
-        async def attempt() -> Outcome:
+        async def again() -> Outcome:
             nonlocal attempts
             attempts += 1
             return await fetcher.chain(url, head_first=head_first, whole_body=whole_body)
@@ -341,8 +345,9 @@ class Checker:
         config = self._config
         try:
             async with asyncio.timeout(config.url_timeout):
-                outcome = await with_retries(
-                    attempt, retries=config.retries, wait_max=config.retry_wait_max
+                first = await fetcher.chain(url, head_first=head_first, whole_body=whole_body)
+                outcome = await retried(
+                    first, again, retries=config.retries, wait_max=config.retry_wait_max
                 )
         except TimeoutError:
             reason = f"no result within url_timeout ({config.url_timeout:g}s)"

@@ -33,6 +33,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import os
@@ -43,23 +44,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Literal, overload
 from urllib.parse import urlsplit
 
 from linkcheck import dates
-from linkcheck.collect import (
-    bibtex,
-    encoding,
-    files,
-    html,
-    markdown,
-    pdf,
-    pool,
-    rst,
-    sitemap,
-    text,
-    urllist,
-)
+from linkcheck.collect import encoding, files, html, markdown, pool, sitemap, text, urllist
 from linkcheck.collect.common import normalise_newlines
 from linkcheck.collect.files import KINDS, STDIN
 from linkcheck.collect.model import Document, InputError
@@ -91,30 +80,75 @@ _MARKDOWN_MARKS = re.compile(
 )
 
 
+@overload
 def collect(
     inputs: Sequence[str],
     config: Config,
     *,
     warn: Warn,
     on_document: OnDocument | None = None,
-) -> Iterator[Citation]:
-    """Every citation in the local inputs, streamed document by document."""
+    waits: Literal[False] = False,
+) -> Iterator[Citation]: ...
+
+
+@overload
+def collect(
+    inputs: Sequence[str],
+    config: Config,
+    *,
+    warn: Warn,
+    on_document: OnDocument | None = None,
+    waits: bool,
+) -> Iterator[Citation | pool.Waiting]: ...
+
+
+def collect(
+    inputs: Sequence[str],
+    config: Config,
+    *,
+    warn: Warn,
+    on_document: OnDocument | None = None,
+    waits: bool = False,
+) -> Iterator[Citation | pool.Waiting]:
+    """Every citation in the local inputs, streamed document by document; with
+    `waits`, also a `pool.Waiting` before each wait on a worker process."""
     expanded = [found for name in inputs for found in _expand(name)]
     reader = _Reader(config, warn, on_document)
-    for path, named in expanded:
+    # Folders are walked first: workers, when worth it, fork before anything is yielded.
+    walked: dict[int, list[pool.Step] | str] = {}
+    new: dict[int, pool.NewFiles] = {}
+    seen: set[files.Identity] = set()
+    for index, (path, named) in enumerate(expanded):
         if path == STDIN:
-            yield from reader.stdin()
-        elif os.path.isdir(path):
-            try:
-                steps = pool.walk(path)
-            except OSError as error:
-                if named:
-                    raise InputError(files.problem(path, error)) from None
-                warn(files.problem(path, error))
-                continue
-            yield from pool.read_folder(steps, reader, config, warn, on_document)
-        else:
-            yield from reader.file(path, named=named)
+            continue
+        if not os.path.isdir(path):
+            with contextlib.suppress(OSError):
+                seen.add(files.identity(os.stat(path)))
+            continue
+        try:
+            walked[index] = steps = pool.walk(path)
+        except OSError as error:
+            if named:
+                raise InputError(files.problem(path, error)) from None
+            walked[index] = files.problem(path, error)
+            continue
+        new[index] = pool.new_files(steps, seen)
+    workers = pool.Workers.start(new.values(), config)
+    try:
+        for index, (path, named) in enumerate(expanded):
+            if path == STDIN:
+                yield from reader.stdin()
+            elif index not in walked:
+                yield from reader.file(path, named=named)
+            elif isinstance(steps := walked[index], str):
+                warn(steps)
+            else:
+                yield from pool.read_folder(
+                    steps, new[index], reader, warn, on_document, workers, waits=waits
+                )
+    finally:
+        if workers is not None:
+            workers.close()
 
 
 def extract_document(
@@ -290,8 +324,12 @@ def _extract(
     if document.kind == "html":
         yield from html.extract(decoded, document, resources=config.resources)
     elif document.kind == "rst":
+        from linkcheck.collect import rst  # docutils: imported for reStructuredText only
+
         yield from rst.extract(decoded, document, resources=config.resources)
     elif document.kind == "bibtex":
+        from linkcheck.collect import bibtex  # bibtexparser, pylatexenc: for BibTeX only
+
         yield from bibtex.extract(decoded, document, warn)
     else:
         whole = [normalise_newlines(decoded)]
@@ -318,12 +356,17 @@ def _binary(
     """Citations of a document its extractor reads as bytes: a PDF, a sitemap."""
     if on_document is not None:
         on_document(document)
-    extractor = pdf.extract if document.kind == "pdf" else sitemap.extract
-    return extractor(stream, document, warn)
+    if document.kind == "pdf":
+        from linkcheck.collect import pdf  # pypdf: imported for PDFs only
+
+        return pdf.extract(stream, document, warn)
+    return sitemap.extract(stream, document, warn)
 
 
 def _binary_kind(head: bytes) -> str:
     """'pdf' or 'sitemap' when the first bytes say so, else ''."""
+    from linkcheck.collect import pdf  # pypdf: only when a document's kind is not known yet
+
     if pdf.sniff(head):
         return "pdf"
     return "sitemap" if sitemap.sniff(head) else ""

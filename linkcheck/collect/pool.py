@@ -1,21 +1,28 @@
-"""A folder's documents read in worker processes, on every core.
+"""Folders' documents read in worker processes, on every core.
 
 Extraction is CPU-bound (HTML above all): two thousand pages of 100 KB take
-seconds of parsing, which one process does one page at a time. When a
-folder holds at least `POOL_FILES` documents and `POOL_BYTES` in all, its
-files are read by `workers()` processes, each the way `_Reader.file` reads
-one, and whatever reading a file did comes back in order: the document
-(for `on_document`), warnings, and citations, which travel as tuples (a
-Citation pickles several times slower). The parent replays it all file by
-file in the folder's order, so what `collect` yields, warns and counts is
-what one process would have. A file reached twice is read once, as there:
-the parent keeps the identities.
+seconds of parsing, which one process does one page at a time. When the
+folders of one `collect` hold at least `POOL_FILES` new documents and
+`POOL_BYTES` in all, their files are read by `workers()` processes, each the
+way `_Reader.file` reads one, and whatever reading a file did comes back in
+order: the document (for `on_document`), warnings, and citations, which
+travel as tuples (a Citation pickles several times slower). The parent
+replays it all file by file in each folder's order, so what `collect`
+yields, warns and counts is what one process would have. A file reached
+twice is read once, as there: the parent keeps the identities.
 
-Smaller folders are read in the process: starting workers would cost more
+Smaller inputs are read in the process: starting workers would cost more
 than it saves. Workers are forked (Linux): a fresh interpreter would import
 the caller's main module again, which a library must not do; elsewhere every
-folder is read in the process. The workers only extract: they never write to
-the terminal or touch the network.
+folder is read in the process. They are forked by `Workers.start`, before
+`collect` yields anything, so before the caller's threads (a runner checking
+the first URLs while reading goes on) can hold a lock the children would
+inherit. The workers only extract: they never write to the terminal or
+touch the network.
+
+A caller with other work (the runner's checks) asks `collect` for `Waiting`
+items: one comes before each wait on a worker, holding the future to await
+instead of blocking.
 """
 
 from __future__ import annotations
@@ -24,9 +31,9 @@ import multiprocessing
 import os
 import sys
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from linkcheck.collect import files
 from linkcheck.collect.model import Document
@@ -37,14 +44,24 @@ if TYPE_CHECKING:
     from linkcheck.collect import _Reader
 
 POOL_FILES = 64
-POOL_BYTES = 16 << 20
-AHEAD = 8  # files submitted per worker ahead of the one being replayed
+POOL_BYTES = 1 << 20
+AHEAD = 8  # chunks submitted per worker ahead of the one being replayed
+# Files go to a worker in chunks: each submission costs the parent a wake-up of the
+# pool's thread, a GIL hand-over that takes up to a millisecond of wall time.
+CHUNK_FILES = 32
+CHUNK_BYTES = 1 << 20
 
 # What reading one file did, in order: ("document", Document), ("warn", str)
 # or ("citations", [citation as a tuple, ...]).
 Event = tuple[str, Any]
 Step = tuple[str, str]  # ("warn", message) or ("file", path): a folder walk, in order
+NewFiles = dict[str, tuple[files.Identity, int]]  # path: (identity, size), not read yet
 
+
+class Waiting(NamedTuple):
+    """A worker's file is not read yet: await `future` (`asyncio.wrap_future`)."""
+
+    future: Future[list[Event]]
 
 
 def workers() -> int:
@@ -63,54 +80,36 @@ def walk(folder: str) -> list[Step]:
     return steps
 
 
-def read_folder(
-    steps: list[Step],
-    reader: _Reader,
-    config: Config,
-    warn: Callable[[str], None],
-    on_document: Callable[[Document], None] | None,
-) -> Iterator[Citation]:
-    """The citations of a walked folder's files; warnings where the walk gave them."""
-    new = _new_files(steps, reader)
-    count = workers()
-    if count == 0 or len(new) < POOL_FILES or sum(size for _, size in new.values()) < POOL_BYTES:
-        for kind, value in steps:
-            if kind == "warn":
-                warn(value)
-            else:
-                yield from reader.file(value, named=False)
-        return
-    reader._seen.update(identity for identity, _ in new.values())  # read by the workers
-    context = multiprocessing.get_context("fork")
-    pool = ProcessPoolExecutor(count, context, initializer=_start, initargs=(config,))
-    try:
-        pending: deque[tuple[str, str | Future[list[Event]]]] = deque()
-        queued = iter(steps)
-        while True:
-            while len(pending) < count * AHEAD and (step := next(queued, None)) is not None:
-                kind, value = step
-                if kind == "file" and value in new:
-                    pending.append(("read", pool.submit(_read, value)))
-                else:  # a warning, or a file `reader.file` skips or reports
-                    pending.append(step)
-            if not pending:
-                return
-            kind, value = pending.popleft()
-            if isinstance(value, Future):
-                yield from _replay(value.result(), warn, on_document)
-            elif kind == "warn":
-                warn(value)
-            else:
-                yield from reader.file(value, named=False)
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+class Workers:
+    """The worker processes of one `collect`."""
+
+    def __init__(self, config: Config, count: int) -> None:
+        context = multiprocessing.get_context("fork")
+        self._pool = ProcessPoolExecutor(count, context, initializer=_start, initargs=(config,))
+        self.count = count
+        self._pool.submit(os.getpid)  # the first submit forks every worker, now
+
+    @classmethod
+    def start(cls, new: Iterable[NewFiles], config: Config) -> Workers | None:
+        """Workers when the folders' new files are worth them (see the module docstring)."""
+        count = workers()
+        files_and_sizes = [size for folder in new for _, size in folder.values()]
+        if count == 0 or len(files_and_sizes) < POOL_FILES or sum(files_and_sizes) < POOL_BYTES:
+            return None
+        return cls(config, count)
+
+    def read(self, paths: list[str]) -> Future[list[Event]]:
+        """What reading `paths` one after the other did."""
+        return self._pool.submit(_read, paths)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _new_files(steps: list[Step], reader: _Reader) -> dict[str, tuple[files.Identity, int]]:
-    """The walk's files not read yet (by identity), with their identities and sizes;
+def new_files(steps: list[Step], seen: set[files.Identity]) -> NewFiles:
+    """The walk's files whose identities are not in `seen` (which gains them);
     the rest are left to `reader.file`, which skips them or says why it cannot read them."""
-    new: dict[str, tuple[files.Identity, int]] = {}
-    seen = set(reader._seen)
+    new: NewFiles = {}
     for kind, path in steps:
         if kind != "file":
             continue
@@ -123,6 +122,62 @@ def _new_files(steps: list[Step], reader: _Reader) -> dict[str, tuple[files.Iden
             seen.add(identity)
             new[path] = identity, status.st_size
     return new
+
+
+def read_folder(
+    steps: list[Step],
+    new: NewFiles,
+    reader: _Reader,
+    warn: Callable[[str], None],
+    on_document: Callable[[Document], None] | None,
+    pool: Workers | None,
+    *,
+    waits: bool = False,
+) -> Iterator[Citation | Waiting]:
+    """The citations of a walked folder's files; warnings where the walk gave them.
+    `new`: its files the workers read (`new_files`); `waits`: yield `Waiting` too."""
+    if pool is None or not new:
+        for kind, value in steps:
+            if kind == "warn":
+                warn(value)
+            else:
+                yield from reader.file(value, named=False)
+        return
+    reader._seen.update(identity for identity, _ in new.values())  # read by the workers
+    pending: deque[tuple[str, str | Future[list[Event]]]] = deque()
+    queued = iter(steps)
+    chunk: list[str] = []
+    size = 0
+
+    def send() -> None:
+        nonlocal chunk, size
+        if chunk:
+            pending.append(("read", pool.read(chunk)))
+            chunk, size = [], 0
+
+    while True:
+        while len(pending) < pool.count * AHEAD and (step := next(queued, None)) is not None:
+            kind, value = step
+            if kind == "file" and value in new:
+                chunk.append(value)
+                size += new[value][1]
+                if len(chunk) >= CHUNK_FILES or size >= CHUNK_BYTES:
+                    send()
+            else:  # a warning, or a file `reader.file` skips or reports
+                send()
+                pending.append(step)
+        send()
+        if not pending:
+            return
+        kind, value = pending.popleft()
+        if isinstance(value, Future):
+            if waits and not value.done():
+                yield Waiting(value)
+            yield from _replay(value.result(), warn, on_document)
+        elif kind == "warn":
+            warn(value)
+        else:
+            yield from reader.file(value, named=False)
 
 
 def _replay(
@@ -158,25 +213,26 @@ def _start(config: Config) -> None:
     )
 
 
-def _read(path: str) -> list[Event]:
+def _read(paths: list[str]) -> list[Event]:
     assert _worker is not None
     reader, events = _worker
     events.clear()
     reader._seen.clear()  # the parent keeps the identities
     batch: list[tuple[Any, ...]] = []
-    for citation in reader.file(path, named=False):
-        if not events or events[-1][1] is not batch:
-            batch = []
-            events.append(("citations", batch))
-        batch.append(
-            (
-                citation.source,
-                citation.line,
-                citation.column,
-                citation.text,
-                citation.url,
-                citation.resolved,
-                citation.cited_on,
+    for path in paths:
+        for citation in reader.file(path, named=False):
+            if not events or events[-1][1] is not batch:
+                batch = []
+                events.append(("citations", batch))
+            batch.append(
+                (
+                    citation.source,
+                    citation.line,
+                    citation.column,
+                    citation.text,
+                    citation.url,
+                    citation.resolved,
+                    citation.cited_on,
+                )
             )
-        )
     return list(events)

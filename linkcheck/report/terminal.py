@@ -77,7 +77,11 @@ class ProgressBar:
         self._bar.stop()
 
     def start(self, total: int) -> None:
-        self._task = self._bar.add_task("checking", total=total, rate="")
+        """The distinct URLs known so far; called again as reading finds more."""
+        if self._task is None:
+            self._task = self._bar.add_task("checking", total=total, rate="")
+        else:
+            self._bar.update(self._task, total=total)
 
     def crawled(self, pages: int, frontier: int) -> None:
         """A crawl's pages read so far, and the pages in scope waiting (no total yet)."""

@@ -1,0 +1,295 @@
+"""Checks spread over forked processes: one event loop uses one core.
+
+A check costs its event loop about half a millisecond of CPU (aiohttp's
+request path, reading a page for soft-404 signs), so a large run in one
+process is bound by that core while the hosts wait. `CheckProcesses` forks
+`count` processes, each with its own `Checker` and event loop, and gives
+every host always to the same process (round-robin in the order hosts are
+first seen), so per-host limits, pacing and the soft-404 probe cache hold as
+in one process; `max_concurrency` is shared out between them, so the total
+in flight never exceeds it either.
+
+Fetch keys go out and `(key, Fetch, Page | None)` come back as
+length-prefixed pickles over a socket pair: both ends are this program.
+Forked, not spawned: the config and the checker factory (a test's injected
+resolver too) carry over as they are, and a start costs milliseconds, not
+an interpreter and its imports. So this is for Linux; `how_many` is 1
+elsewhere. The processes are forked when a run starts, before it opens a
+connection or starts a thread of its own; the child resets what it
+inherited of the parent's event loop and ignores SIGINT (the parent decides
+when a run stops).
+
+A process that dies takes its unanswered URLs with it: they get an `error`
+verdict that says so, never a hang. Closing the parent's end (a stopped
+run) makes a process cancel its checks and exit at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import multiprocessing
+import os
+import pickle
+import signal
+import socket
+import sys
+from collections.abc import AsyncGenerator, Callable, Container, Iterable
+from contextlib import aclosing
+from dataclasses import replace
+from types import TracebackType
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
+
+from linkcheck.check.checker import Checker, Page
+from linkcheck.check.schedule import Feed
+from linkcheck.config import Config
+from linkcheck.models import Fetch, Verdict
+
+Result = tuple[str, Fetch, "Page | None"]
+MAX_PROCESSES = 8
+_SEND_EVERY = 512  # keys of a plain list sent to the processes at once
+_HIGH_WATER = 1 << 20  # bytes of answers a process buffers before it waits for the parent
+_EXIT_WAIT = 5.0  # seconds a process has to exit before it is killed
+
+
+def how_many(config: Config) -> int:
+    """How many check processes `config` asks for: `processes`, or with 0 one
+    per core (at most MAX_PROCESSES), never more than `max_concurrency`; 1 when
+    processes cannot be forked."""
+    if sys.platform != "linux" or "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    wanted = config.processes or min(len(os.sched_getaffinity(0)), MAX_PROCESSES)
+    return max(1, min(wanted, config.max_concurrency))
+
+
+class CheckProcesses:
+    """`Checker.check_many_pages` over `count` forked processes; an async context manager."""
+
+    def __init__(
+        self, config: Config, checker: Callable[[Config], Checker], processes: int
+    ) -> None:
+        self._config = replace(config, max_concurrency=config.max_concurrency // processes)
+        self._checker = checker
+        self._count = processes
+        self._pids: list[int] = []
+        self._streams: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self._owner: dict[str, int] = {}
+
+    async def __aenter__(self) -> CheckProcesses:
+        ends: list[socket.socket] = []
+        try:
+            for _ in range(self._count):
+                ours, theirs = socket.socketpair()
+                pid = os.fork()
+                if pid == 0:  # the child: never returns
+                    for end in (*ends, ours):
+                        end.close()
+                    _serve_forever(theirs, self._config, self._checker)
+                theirs.close()
+                ends.append(ours)
+                self._pids.append(pid)
+            for end in ends:
+                self._streams.append(await asyncio.open_unix_connection(sock=end))
+        except BaseException:
+            for end in ends[len(self._streams):]:
+                end.close()
+            await self._close()
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._close()
+
+    async def check_many_pages(
+        self, urls: Iterable[str] | Feed[str], pages: Container[str]
+    ) -> AsyncGenerator[Result, None]:
+        """As `Checker.check_many_pages`, with `pages` asked as each key is sent."""
+        answers: asyncio.Queue[Result | int] = asyncio.Queue()
+        unanswered: list[set[str]] = [set() for _ in self._streams]
+        gone: list[str | None] = [None] * len(self._streams)  # why a process is gone
+        sent = asyncio.Event()
+
+        def route(key: str, batches: list[list[tuple[str, bool]]]) -> None:
+            host = urlsplit(key).hostname or ""
+            index = self._owner.setdefault(host, len(self._owner) % len(self._streams))
+            if gone[index] is not None:
+                answers.put_nowait((key, Fetch(Verdict.ERROR, gone[index] or ""), None))
+            else:
+                unanswered[index].add(key)
+                batches[index].append((key, key in pages))
+
+        async def send() -> None:
+            batches: list[list[tuple[str, bool]]] = [[] for _ in self._streams]
+
+            def flush() -> None:
+                for index, batch in enumerate(batches):
+                    if batch and gone[index] is None:
+                        self._streams[index][1].write(_frame(batch))
+                    batches[index] = []
+
+            if isinstance(urls, Feed):
+                while True:
+                    for key in urls:
+                        route(key, batches)
+                    flush()
+                    if urls.closed:
+                        break
+                    await urls.arrival()
+            else:
+                for number, key in enumerate(urls, 1):
+                    route(key, batches)
+                    if number % _SEND_EVERY == 0:
+                        flush()
+                        await asyncio.sleep(0)
+                flush()
+            for index, (_, writer) in enumerate(self._streams):
+                if gone[index] is None:
+                    writer.write(_frame(None))
+            sent.set()
+
+        async def receive(index: int) -> None:
+            reader = self._streams[index][0]
+            try:
+                while (batch := await _read(reader)) is not None:
+                    for key, fetch, page in batch:
+                        unanswered[index].discard(key)
+                        answers.put_nowait((key, fetch, page))
+            except (EOFError, OSError):
+                gone[index] = "check process ended before answering (see its exit status)"
+                failed = Fetch(Verdict.ERROR, gone[index] or "")
+                for key in unanswered[index]:
+                    answers.put_nowait((key, failed, None))
+                unanswered[index].clear()
+                await sent.wait()  # keys routed to it from now on are answered by `route`
+            answers.put_nowait(index)
+
+        tasks = [asyncio.ensure_future(send())]
+        tasks += [asyncio.ensure_future(receive(index)) for index in range(len(self._streams))]
+        finished = 0
+        try:
+            while finished < len(self._streams):
+                answer = await answers.get()
+                if isinstance(answer, int):
+                    finished += 1
+                else:
+                    yield answer
+            await tasks[0]  # its errors, if any
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            if finished < len(self._streams):  # stopped early: the processes stop too
+                await self._close()
+
+    async def _close(self) -> None:
+        """End every process: close our ends, then wait for each (killed after _EXIT_WAIT)."""
+        streams, self._streams = self._streams, []
+        for _, writer in streams:
+            writer.close()
+        pids, self._pids = self._pids, []
+        for pid in pids:
+            await _reap(pid)
+
+
+async def _reap(pid: int) -> None:
+    """Wait for a process to exit; kill it after _EXIT_WAIT."""
+    waited = asyncio.ensure_future(asyncio.to_thread(os.waitpid, pid, 0))
+    with contextlib.suppress(ChildProcessError):  # reaped by someone else (SIGCHLD ignored)
+        try:
+            await asyncio.wait_for(asyncio.shield(waited), _EXIT_WAIT)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            await waited
+
+
+def _frame(message: Any) -> bytes:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return len(data).to_bytes(4, "big") + data
+
+
+async def _read(reader: asyncio.StreamReader) -> Any:
+    """The next message; EOFError when the other end closed."""
+    try:
+        size = int.from_bytes(await reader.readexactly(4), "big")
+        return pickle.loads(await reader.readexactly(size))
+    except asyncio.IncompleteReadError:
+        raise EOFError from None
+
+
+# --- in a check process ---
+
+
+def _serve_forever(
+    end: socket.socket, config: Config, checker: Callable[[Config], Checker]
+) -> NoReturn:
+    """The child's whole life: reset what the parent's event loop left, serve, exit."""
+    status = 0
+    try:
+        signal.set_wakeup_fd(-1)  # the parent loop's: a signal here must not wake it
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        asyncio.events._set_running_loop(None)  # forked inside the parent's running loop
+        asyncio.run(_serve(end, config, checker))
+    except BaseException:  # the parent reports it: this process's keys fail
+        status = 1
+    finally:
+        os._exit(status)
+
+
+async def _serve(end: socket.socket, config: Config, checker: Callable[[Config], Checker]) -> None:
+    """Check the keys the parent sends until it sends None; answer in batches."""
+    reader, writer = await asyncio.open_unix_connection(sock=end)
+    loop = asyncio.get_running_loop()
+    feed: Feed[str] = Feed()
+    pages: set[str] = set()
+    answers: list[Result] = []
+
+    def flush() -> None:
+        if answers:
+            writer.write(_frame(answers.copy()))
+            answers.clear()
+
+    async def answer(session: Checker) -> None:
+        async with aclosing(session.check_many_pages(feed, pages)) as results:
+            async for result in results:
+                if not answers:
+                    loop.call_soon(flush)  # what else finishes in this turn of the loop goes too
+                answers.append(result)
+                if writer.transport.get_write_buffer_size() > _HIGH_WATER:
+                    await writer.drain()
+        flush()
+
+    async def listen() -> None:
+        """Put the keys sent into the feed until None; return when the parent hangs up."""
+        with contextlib.suppress(EOFError):
+            while (batch := await _read(reader)) is not None:
+                for key, wants_page in batch:
+                    if wants_page:
+                        pages.add(key)
+                    feed.put(key)
+            feed.close()
+            while True:  # nothing more comes: only the end of the stream
+                await _read(reader)
+
+    async with checker(config) as session:
+        answering = asyncio.ensure_future(answer(session))
+        listening = asyncio.ensure_future(listen())
+        try:
+            await asyncio.wait({answering, listening}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (answering, listening):
+                task.cancel()
+            await asyncio.gather(answering, listening, return_exceptions=True)
+        if not answering.done() or answering.cancelled():
+            return  # the parent stopped the run, or is gone
+        answering.result()
+    writer.write(_frame(None))
+    await writer.drain()
+    writer.close()

@@ -1,0 +1,108 @@
+"""Checks spread over forked processes: the same verdicts, the same caps, no orphan, no hang."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+from servers import HOSTS, Catalogue
+
+from linkcheck.check import Checker
+from linkcheck.check.processes import CheckProcesses, how_many
+from linkcheck.config import ArchiveConfig, Config
+from linkcheck.models import Fetch, Verdict
+from linkcheck.runner import run
+
+
+def children() -> set[int]:
+    """This process's child processes (Linux: what forking needs anyway)."""
+    found: set[int] = set()
+    for task in Path("/proc/self/task").iterdir():
+        found.update(int(pid) for pid in (task / "children").read_text().split())
+    return found
+
+
+def requests(catalogue: Catalogue) -> Counter[tuple[str, str, str]]:
+    return Counter((seen.host, seen.method, seen.path_qs) for seen in catalogue.log.requests)
+
+
+async def check_in_processes(config: Config, urls: Iterable[str]) -> dict[str, Fetch]:
+    async with CheckProcesses(config, Checker, 2) as processes:
+        return {key: fetch async for key, fetch, _ in processes.check_many_pages(urls, ())}
+
+
+async def test_processes_give_the_verdicts_one_process_gives(catalogue: Catalogue) -> None:
+    paths = ["/ok", "/status/404", "/status/500", "/redirect/301", "/redirect/302", "/page"]
+    urls = [
+        catalogue.url(f"{path}?n={n}", host) for path in paths for host in HOSTS for n in (1, 2)
+    ]
+    config = catalogue.config(retries=0, soft_404=False)
+    async with Checker(config) as checker:
+        alone = {key: fetch async for key, fetch in checker.check_many(urls)}
+    asked_alone = requests(catalogue)
+    spread = await check_in_processes(config, urls)
+    assert spread.keys() == alone.keys()
+    for key, fetch in alone.items():
+        assert (spread[key].verdict, spread[key].reason) == (fetch.verdict, fetch.reason), key
+    assert {fetch.verdict for fetch in spread.values()} >= {
+        Verdict.OK, Verdict.BROKEN, Verdict.ERROR, Verdict.MOVED, Verdict.REDIRECTED
+    }
+    assert requests(catalogue) - asked_alone == asked_alone  # the same requests again
+
+
+async def test_each_host_stays_in_one_process_and_the_caps_hold(catalogue: Catalogue) -> None:
+    config = catalogue.config(max_concurrency=4, host_concurrency=2)
+    hosts = ("a.test", "b.test")  # one per process, each with 2 of the 4 slots: split, a
+    # host would reach 4 (2 in each process)
+    urls = [catalogue.url(f"/delay?seconds=0.15&n={n}", host) for n in range(6) for host in hosts]
+    fetches = await check_in_processes(config, urls)
+    assert {fetch.verdict for fetch in fetches.values()} == {Verdict.OK}
+    assert catalogue.log.peak == {"a.test": 2, "b.test": 2}
+    assert catalogue.log.peak_total == 4
+
+
+async def test_a_process_that_dies_fails_its_urls_and_says_so(catalogue: Catalogue) -> None:
+    def dying(config: Config) -> Checker:
+        os._exit(3)
+
+    urls = [catalogue.url(f"/ok?n={n}", host) for n in range(3) for host in HOSTS]
+    async with CheckProcesses(catalogue.config(), dying, 2) as processes:
+        fetches = {key: fetch async for key, fetch, _ in processes.check_many_pages(urls, ())}
+    assert fetches.keys() == set(urls)
+    assert {fetch.verdict for fetch in fetches.values()} == {Verdict.ERROR}
+    assert {fetch.reason for fetch in fetches.values()} == {
+        "check process ended before answering (see its exit status)"
+    }
+    assert catalogue.log.count() == 0
+    assert not children()
+
+
+async def test_a_stopped_run_ends_its_processes(catalogue: Catalogue, tmp_path: Path) -> None:
+    held = [catalogue.url(f"/hold?n={n}", host) for n in range(3) for host in HOSTS]
+    doc = tmp_path / "doc.md"
+    doc.write_text("\n".join([catalogue.url("/ok"), *held]) + "\n")
+    config = catalogue.config(processes=2, archive=ArchiveConfig(lookup="never"), soft_404=False)
+
+    stop = asyncio.Event()
+
+    async def stop_once_all_are_held() -> None:
+        while catalogue.log.count("/hold") < len(held):  # noqa: ASYNC110 - the log has no event
+            await asyncio.sleep(0.01)
+        stop.set()
+
+    watching = asyncio.ensure_future(stop_once_all_are_held())
+    report = await run([str(doc)], config, stop=stop)
+    await watching
+    assert report.complete is False
+    assert [result.url for result in report.results] == [catalogue.url("/ok")]
+    assert not children()
+
+
+def test_how_many_follows_the_config_and_never_exceeds_the_cap() -> None:
+    cores = len(os.sched_getaffinity(0))
+    assert how_many(Config(processes=1)) == 1
+    assert how_many(Config(processes=3, max_concurrency=2)) == 2
+    assert how_many(Config(processes=0)) == min(cores, 8)
