@@ -100,6 +100,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 BUSY_TIMEOUT = 60.0  # seconds a run waits for another run's write to finish
+KEYS_PER_QUERY = 500  # bound parameters per cache query: under SQLite's oldest limit, 999
 
 ArchiveKey = tuple[str, str]  # the URL as cited, its earliest citation date ("" for none)
 
@@ -254,6 +255,9 @@ class Store:
             db.execute("PRAGMA journal_mode = WAL")
             db.execute("PRAGMA synchronous = FULL")
             db.execute("PRAGMA foreign_keys = ON")
+            # Up to 32 MiB of pages (taken only as used): a large run's record then stays
+            # in memory until its commit instead of spilling to the WAL and back.
+            db.execute("PRAGMA cache_size = -32768")
             migrate(db)
             yield db
         except StoreError as error:
@@ -279,29 +283,30 @@ class Store:
         if settings.max_age <= 0 or not self.path.exists():
             return {}
         oldest = _stamp(_utc(now) - dt.timedelta(seconds=settings.max_age))
-        served: dict[str, Cached] = {}
+        wanted = list(dict.fromkeys(keys))
+        rows: dict[str, list[tuple[object, ...]]] = {}
         with self._connect() as db:
-            for key in keys:
-                rows = db.execute(
-                    "SELECT fetched, verdict, status, reason, final_url, suggestion, redirects,"
-                    " url = fetch_key FROM checks WHERE fetch_key = ?1 AND run_id ="
-                    " (SELECT MAX(run_id) FROM checks WHERE fetch_key = ?1)",
-                    (key,),
-                ).fetchall()
-                if not rows or any(
-                    row[0] < oldest or not _servable(Verdict(row[1]), settings) for row in rows
-                ):
-                    continue
-                row = max(rows, key=lambda row: row[7])  # the page itself, when it was cited
-                fetch = Fetch(
-                    verdict=Verdict(row[1]),
-                    status=row[2],
-                    reason=row[3],
-                    final_url=row[4],
-                    suggestion=row[5],
-                    redirects=tuple(Hop(url, status) for url, status in json.loads(row[6])),
-                )
-                served[key] = Cached(fetch, _moment(row[0]))
+            for start in range(0, len(wanted), KEYS_PER_QUERY):
+                batch = wanted[start : start + KEYS_PER_QUERY]
+                for row in db.execute(_latest_checks(len(batch)), batch):
+                    rows.setdefault(row[0], []).append(row[1:])
+        served: dict[str, Cached] = {}
+        for key in wanted:
+            found = rows.get(key)
+            if not found or any(
+                row[0] < oldest or not _servable(Verdict(row[1]), settings) for row in found
+            ):
+                continue
+            row = max(found, key=lambda row: row[7])  # the page itself, when it was cited
+            fetch = Fetch(
+                verdict=Verdict(row[1]),
+                status=row[2],
+                reason=row[3],
+                final_url=row[4],
+                suggestion=row[5],
+                redirects=tuple(Hop(url, status) for url, status in _hops(row[6])),
+            )
+            served[key] = Cached(fetch, _moment(row[0]))
         return served
 
     def cached_archives(
@@ -452,6 +457,24 @@ class Store:
         return found
 
 
+def _latest_checks(count: int) -> str:
+    """The rows of the latest run that checked each of `count` fetch keys, in
+    the order they were written (which `max` in `cached_fetches` relies on):
+    one query for a batch of keys instead of one per key."""
+    return (
+        f"WITH wanted (key) AS (VALUES {', '.join(['(?)'] * count)})"
+        " SELECT c.fetch_key, c.fetched, c.verdict, c.status, c.reason, c.final_url,"
+        " c.suggestion, c.redirects, c.url = c.fetch_key FROM wanted CROSS JOIN checks AS c"
+        " WHERE c.fetch_key = wanted.key"
+        " AND c.run_id = (SELECT MAX(run_id) FROM checks WHERE fetch_key = wanted.key)"
+        " ORDER BY c.rowid"
+    )
+
+
+def _hops(redirects: str) -> list[list[object]]:
+    return [] if redirects == "[]" else json.loads(redirects)  # most fetches have none
+
+
 def _servable(verdict: Verdict, settings: CacheConfig) -> bool:
     if verdict is Verdict.SKIPPED:
         return False
@@ -524,7 +547,7 @@ def _row(
         fetch.reason,
         fetch.final_url,
         fetch.suggestion,
-        json.dumps([[hop.url, hop.status] for hop in fetch.redirects]),
+        json.dumps([[hop.url, hop.status] for hop in fetch.redirects]) if fetch.redirects else "[]",
         result.archive.url if result.archive else None,
         result.archive_reason,
         int(history.confirmed),

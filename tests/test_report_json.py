@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 from fixtures.report.sample import hostile_report, large_report, sample_report
 
+from linkcheck.models import Citation, Comparison, Drift, History, Snapshot
 from linkcheck.report import json as json_report
 
 SCHEMA = json.loads(
@@ -62,3 +63,27 @@ def test_an_archive_object_is_read_when_a_later_version_writes_one() -> None:
     assert result.archive is not None
     assert result.archive.timestamp == dt.datetime(2021, 12, 13, tzinfo=dt.UTC)
     assert result.archive.distance_days == 3
+
+
+def test_every_field_is_streamed_as_json_dumps_writes_it() -> None:
+    """History, drift (a float), hops, snapshots without a distance, a result
+    without citations, odd text: the templates must match json.dumps byte for byte."""
+    base = sample_report()
+    started = base.started
+    drift = Drift(score=0.1 + 0.2, drifted=True, snapshot="https://web.archive.org/web/2020/x")
+    cached = History(cached_at=started - dt.timedelta(hours=5, microseconds=7))
+    failing = History(started - dt.timedelta(days=2), 3, True)
+    snapshot = Snapshot("https://web.archive.org/web/2021/\u00e9", started, 200, "wayback", None)
+    results = list(base.results)
+    results[0] = replace(results[0], drift=drift, history=cached)
+    results[3] = replace(results[3], history=failing, archive=snapshot)
+    results[5] = replace(results[5], history=History(), citations=())
+    results[6] = replace(results[6], history=History(cached_at=started + dt.timedelta(hours=1)))
+    odd = Citation(
+        'src/"\u2028\x00 \u00fc.md', 1, 2, "tab\there \ud83d\ude00", "/x?q=\\", "u", None
+    )
+    results[7] = replace(results[7], citations=(odd, *results[7].citations))
+    comparison = Comparison(started, ("a", "b\u00e9"), (), ("c",))
+    report = replace(base, results=tuple(results), comparison=comparison, warnings=("w\u00e9",))
+    expected = json.dumps(json_report.to_dict(report), ensure_ascii=False, indent=1) + "\n"
+    assert "".join(json_report.chunks(report)) == expected
