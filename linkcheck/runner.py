@@ -282,19 +282,27 @@ async def run(
     warnings: list[str] = []
     catalogue = _Catalogue()
     fetches: dict[str, Fetch] = {}
+    pages = [entry for entry in inputs if is_remote(entry)]
     # Forked first, before this run opens a connection (a crawl's learnt
     # Crawl-delays live in this process: it checks there).
     spread = 1 if config.recursive else how_many(config)
-    async with (
-        CheckProcesses(config, checker, spread) if spread > 1 else contextlib.nullcontext()
-    ) as processes, checker(config) as session:
+    async with contextlib.AsyncExitStack() as stack:
+        processes = None
+        if spread > 1:
+            processes = await stack.enter_async_context(CheckProcesses(config, checker, spread))
+        session = None  # this process's own: for a crawl, page URLs, or checking here
+        if processes is None or pages:
+            session = await stack.enter_async_context(checker(config))
         crawler: Crawler | None = None
         if config.recursive:
+            assert session is not None
             crawler, complete = await _crawl(
                 session, inputs, catalogue, fetches, config, warnings.append, progress, stop
             )
+        checking: PageChecker | None = processes or session
+        assert checking is not None  # the processes, else this process's own Checker
         checks = _Checks(
-            processes or session, config, catalogue, fetches, _fragments(inputs, config, crawler),
+            checking, config, catalogue, fetches, _fragments(inputs, config, crawler),
             history=history, progress=progress, stop=stop, now=now,
         )  # fmt: skip
         try:
@@ -304,8 +312,7 @@ async def run(
             else:
                 catalogue.on_new_key = checks.add
                 complete = await _read_local(inputs, config, catalogue, warnings.append, stop)
-                if complete:
-                    pages = filter(is_remote, inputs)
+                if complete and session is not None:
                     await _collect_remote(session, pages, catalogue, config, warnings.append)
             complete = await checks.finish() and complete
         finally:
