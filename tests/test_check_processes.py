@@ -8,11 +8,12 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+import pytest
 from servers import HOSTS, Catalogue
 
 from linkcheck.check import Checker
 from linkcheck.check.processes import CheckProcesses, how_many
-from linkcheck.config import ArchiveConfig, Config
+from linkcheck.config import ArchiveConfig, Config, ConfigError
 from linkcheck.models import Fetch, Verdict
 from linkcheck.runner import run
 
@@ -64,12 +65,16 @@ async def test_each_host_stays_in_one_process_and_the_caps_hold(catalogue: Catal
     assert catalogue.log.peak_total == 4
 
 
-async def test_a_process_that_dies_fails_its_urls_and_says_so(catalogue: Catalogue) -> None:
-    def dying(config: Config) -> Checker:
+class Dying(Checker):
+    """Made in the parent, opened in a child: which then dies."""
+
+    async def __aenter__(self) -> Checker:
         os._exit(3)
 
+
+async def test_a_process_that_dies_fails_its_urls_and_says_so(catalogue: Catalogue) -> None:
     urls = [catalogue.url(f"/ok?n={n}", host) for n in range(3) for host in HOSTS]
-    async with CheckProcesses(catalogue.config(), dying, 2) as processes:
+    async with CheckProcesses(catalogue.config(), Dying, 2) as processes:
         fetches = {key: fetch async for key, fetch, _ in processes.check_many_pages(urls, ())}
     assert fetches.keys() == set(urls)
     assert {fetch.verdict for fetch in fetches.values()} == {Verdict.ERROR}
@@ -106,3 +111,16 @@ def test_how_many_follows_the_config_and_never_exceeds_the_cap() -> None:
     assert how_many(Config(processes=1)) == 1
     assert how_many(Config(processes=3, max_concurrency=2)) == 2
     assert how_many(Config(processes=0)) == min(cores, 8)
+
+
+async def test_a_bad_setting_is_the_runs_error_not_a_dead_child(
+    catalogue: Catalogue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing.pem"))
+    doc = tmp_path / "doc.md"
+    doc.write_text(catalogue.url("/ok") + "\n")
+    config = catalogue.config(processes=2, archive=ArchiveConfig(lookup="never"))
+    with pytest.raises(ConfigError, match="SSL_CERT_FILE: cannot load"):
+        await run([str(doc)], config)
+    assert not children()
+    assert catalogue.log.count() == 0

@@ -11,13 +11,14 @@ in flight never exceeds it either.
 
 Fetch keys go out and `(key, Fetch, Page | None)` come back as
 length-prefixed pickles over a socket pair: both ends are this program.
-Forked, not spawned: the config and the checker factory (a test's injected
-resolver too) carry over as they are, and a start costs milliseconds, not
-an interpreter and its imports. So this is for Linux; `how_many` is 1
-elsewhere. The processes are forked when a run starts, before it opens a
-connection or starts a thread of its own; the child resets what it
-inherited of the parent's event loop and ignores SIGINT (the parent decides
-when a run stops).
+The `Checker` is made before forking (a bad setting is then reported as
+with no children, and its CA bundle is loaded once) and opened in each
+child. Forked, not spawned: it carries over as it is (a test's injected
+resolver too), and a start costs milliseconds, not an interpreter and its
+imports. So this is for Linux; `how_many` is 1 elsewhere. The processes are
+forked when a run starts, before it opens a connection or starts a thread
+of its own; the child resets what it inherited of the parent's event loop
+and ignores SIGINT (the parent decides when a run stops).
 
 A process that dies takes its unanswered URLs with it: they get an `error`
 verdict that says so, never a hang. Closing the parent's end (a stopped
@@ -77,6 +78,9 @@ class CheckProcesses:
         self._owner: dict[str, int] = {}
 
     async def __aenter__(self) -> CheckProcesses:
+        # Made here, opened in each child: a bad setting is this process's error (as
+        # with no children), and what it loads (the CA bundle) is loaded once.
+        made = self._checker(self._config)
         ends: list[socket.socket] = []
         try:
             for _ in range(self._count):
@@ -85,7 +89,7 @@ class CheckProcesses:
                 if pid == 0:  # the child: never returns
                     for end in (*ends, ours):
                         end.close()
-                    _serve_forever(theirs, self._config, self._checker)
+                    _serve_forever(theirs, made)
                 theirs.close()
                 ends.append(ours)
                 self._pids.append(pid)
@@ -226,9 +230,7 @@ async def _read(reader: asyncio.StreamReader) -> Any:
 # --- in a check process ---
 
 
-def _serve_forever(
-    end: socket.socket, config: Config, checker: Callable[[Config], Checker]
-) -> NoReturn:
+def _serve_forever(end: socket.socket, checker: Checker) -> NoReturn:
     """The child's whole life: reset what the parent's event loop left, serve, exit."""
     status = 0
     try:
@@ -236,14 +238,14 @@ def _serve_forever(
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         asyncio.events._set_running_loop(None)  # forked inside the parent's running loop
-        asyncio.run(_serve(end, config, checker))
+        asyncio.run(_serve(end, checker))
     except BaseException:  # the parent reports it: this process's keys fail
         status = 1
     finally:
         os._exit(status)
 
 
-async def _serve(end: socket.socket, config: Config, checker: Callable[[Config], Checker]) -> None:
+async def _serve(end: socket.socket, checker: Checker) -> None:
     """Check the keys the parent sends until it sends None; answer in batches."""
     reader, writer = await asyncio.open_unix_connection(sock=end)
     loop = asyncio.get_running_loop()
@@ -278,7 +280,7 @@ async def _serve(end: socket.socket, config: Config, checker: Callable[[Config],
             while True:  # nothing more comes: only the end of the stream
                 await _read(reader)
 
-    async with checker(config) as session:
+    async with checker as session:
         answering = asyncio.ensure_future(answer(session))
         listening = asyncio.ensure_future(listen())
         try:
