@@ -317,6 +317,8 @@ async def run(
             complete = await checks.finish() and complete
         finally:
             await checks.cancel()
+        if processes is not None:
+            warnings.extend(processes.lost)
         missing = await asyncio.to_thread(checks.fragments.missing, catalogue.by_fetch, fetches)
         if crawler is not None:
             crawler.close()

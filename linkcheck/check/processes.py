@@ -20,8 +20,10 @@ forked when a run starts, before it opens a connection or starts a thread
 of its own; the child resets what it inherited of the parent's event loop
 and ignores SIGINT (the parent decides when a run stops).
 
-A process that dies takes its unanswered URLs with it: they get an `error`
-verdict that says so, never a hang. Closing the parent's end (a stopped
+A process that dies (a bug: its traceback goes to standard error) leaves
+its URLs to this process, which checks them with the same `Checker` and the
+dead one's share of the caps, and says so in `lost`: never a false verdict,
+never a hang. Closing the parent's end (a stopped
 run) makes a process cancel its checks and exit at once.
 """
 
@@ -35,6 +37,7 @@ import pickle
 import signal
 import socket
 import sys
+import traceback
 from collections.abc import AsyncGenerator, Callable, Container, Iterable
 from contextlib import aclosing
 from dataclasses import replace
@@ -45,7 +48,7 @@ from urllib.parse import urlsplit
 from linkcheck.check.checker import Checker, Page
 from linkcheck.check.schedule import Feed
 from linkcheck.config import Config
-from linkcheck.models import Fetch, Verdict
+from linkcheck.models import Fetch
 
 Result = tuple[str, Fetch, "Page | None"]
 MAX_PROCESSES = 8
@@ -76,11 +79,13 @@ class CheckProcesses:
         self._pids: list[int] = []
         self._streams: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
         self._owner: dict[str, int] = {}
+        self._made: Checker | None = None
+        self.lost: list[str] = []  # what went wrong with a process, for the report's warnings
 
     async def __aenter__(self) -> CheckProcesses:
         # Made here, opened in each child: a bad setting is this process's error (as
         # with no children), and what it loads (the CA bundle) is loaded once.
-        made = self._checker(self._config)
+        made = self._made = self._checker(self._config)
         ends: list[socket.socket] = []
         try:
             for _ in range(self._count):
@@ -116,14 +121,14 @@ class CheckProcesses:
         """As `Checker.check_many_pages`, with `pages` asked as each key is sent."""
         answers: asyncio.Queue[Result | int] = asyncio.Queue()
         unanswered: list[set[str]] = [set() for _ in self._streams]
-        gone: list[str | None] = [None] * len(self._streams)  # why a process is gone
-        sent = asyncio.Event()
+        gone = [False] * len(self._streams)
+        orphans: Feed[str] = Feed()  # the keys of processes that died: checked here
 
         def route(key: str, batches: list[list[tuple[str, bool]]]) -> None:
             host = urlsplit(key).hostname or ""
             index = self._owner.setdefault(host, len(self._owner) % len(self._streams))
-            if gone[index] is not None:
-                answers.put_nowait((key, Fetch(Verdict.ERROR, gone[index] or ""), None))
+            if gone[index]:
+                orphans.put(key)
             else:
                 unanswered[index].add(key)
                 batches[index].append((key, key in pages))
@@ -133,7 +138,7 @@ class CheckProcesses:
 
             def flush() -> None:
                 for index, batch in enumerate(batches):
-                    if batch and gone[index] is None:
+                    if batch and not gone[index]:
                         self._streams[index][1].write(_frame(batch))
                     batches[index] = []
 
@@ -153,9 +158,8 @@ class CheckProcesses:
                         await asyncio.sleep(0)
                 flush()
             for index, (_, writer) in enumerate(self._streams):
-                if gone[index] is None:
+                if not gone[index]:
                     writer.write(_frame(None))
-            sent.set()
 
         async def receive(index: int) -> None:
             reader = self._streams[index][0]
@@ -165,25 +169,40 @@ class CheckProcesses:
                         unanswered[index].discard(key)
                         answers.put_nowait((key, fetch, page))
             except (EOFError, OSError):
-                gone[index] = "check process ended before answering (see its exit status)"
-                failed = Fetch(Verdict.ERROR, gone[index] or "")
+                gone[index] = True
+                self.lost.append(
+                    f"a check process ended unexpectedly (its error, if any, is above); "
+                    f"its {len(unanswered[index])} URLs in hand and its hosts' later ones "
+                    "were checked in the main process"
+                )
                 for key in unanswered[index]:
-                    answers.put_nowait((key, failed, None))
+                    orphans.put(key)
                 unanswered[index].clear()
-                await sent.wait()  # keys routed to it from now on are answered by `route`
             answers.put_nowait(index)
 
-        tasks = [asyncio.ensure_future(send())]
+        async def adopt() -> None:
+            """Check the orphans here, with a dead process's share of the caps."""
+            await orphans.arrival()
+            if not orphans.closed:
+                assert self._made is not None  # made in __aenter__
+                async with self._made as session:
+                    async for result in session.check_many_pages(orphans, pages):
+                        answers.put_nowait(result)
+            answers.put_nowait(-1)
+
+        sending = asyncio.ensure_future(send())
+        tasks = [sending, asyncio.ensure_future(adopt())]
         tasks += [asyncio.ensure_future(receive(index)) for index in range(len(self._streams))]
         finished = 0
         try:
-            while finished < len(self._streams):
-                answer = await answers.get()
-                if isinstance(answer, int):
-                    finished += 1
-                else:
+            while (answer := await answers.get()) != -1:
+                if not isinstance(answer, int):
                     yield answer
-            await tasks[0]  # its errors, if any
+                    continue
+                finished += 1
+                if finished == len(self._streams):  # every process done or dead
+                    await sending  # every key routed (its errors, if any)
+                    orphans.close()
         finally:
             for task in tasks:
                 task.cancel()
@@ -239,7 +258,8 @@ def _serve_forever(end: socket.socket, checker: Checker) -> NoReturn:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         asyncio.events._set_running_loop(None)  # forked inside the parent's running loop
         asyncio.run(_serve(end, checker))
-    except BaseException:  # the parent reports it: this process's keys fail
+    except BaseException:  # its keys fail in the parent; the cause is told here
+        traceback.print_exc()
         status = 1
     finally:
         os._exit(status)
