@@ -65,6 +65,9 @@ async def test_each_host_stays_in_one_process_and_the_caps_hold(catalogue: Catal
     assert catalogue.log.peak_total == 4
 
 
+PARENT = os.getpid()
+
+
 class Dying(Checker):
     """Made in the parent, opened in a child: which then dies (the parent opens it fine)."""
 
@@ -72,9 +75,6 @@ class Dying(Checker):
         if os.getpid() != PARENT:
             os._exit(3)
         return await super().__aenter__()
-
-
-PARENT = os.getpid()
 
 
 async def test_the_urls_of_a_process_that_dies_are_checked_here(catalogue: Catalogue) -> None:

@@ -171,7 +171,8 @@ class CheckProcesses:
             except (EOFError, OSError):
                 gone[index] = True
                 self.lost.append(
-                    f"a check process ended unexpectedly (its error, if any, is above); "
+                    "a check process ended unexpectedly (its traceback, if it left one, is on "
+                    "standard error); "
                     f"its {len(unanswered[index])} URLs in hand and its hosts' later ones "
                     "were checked in the main process"
                 )
