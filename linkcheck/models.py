@@ -9,9 +9,12 @@ aiohttp, soup nodes or the terminal.
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter
-from dataclasses import dataclass, field
+from collections import Counter, deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
+from itertools import repeat
+from typing import Any
 
 
 class Verdict(StrEnum):
@@ -57,6 +60,22 @@ class Citation:
         # string object serves as both `url` and `resolved`.
         if self.resolved is not self.url and self.resolved == self.url:
             object.__setattr__(self, "resolved", self.url)
+
+    @classmethod
+    def many(cls, columns: Sequence[Sequence[Any]]) -> list[Citation]:
+        """What `Citation(*row)` makes of each row, given column by column (one per
+        field, in order, all as long) at half the cost: the collect workers' citations
+        are rebuilt in the parent by the hundred thousand (collect/pool.py), and
+        `__init__` sets each field through `object.__setattr__`."""
+        source, line, column, text, url, resolved, cited_on = columns
+        resolved = [u if r == u else r for u, r in zip(url, resolved, strict=True)]  # __post_init__
+        made = list(map(object.__new__, repeat(cls, len(url))))
+        columns = (source, line, column, text, url, resolved, cited_on)
+        for one, values in zip(fields(cls), columns, strict=True):
+            # Straight into the slot, as __init__ does past the frozen __setattr__;
+            # a zero-length deque drains the map at C speed.
+            deque(map(getattr(cls, one.name).__set__, made, values), maxlen=0)
+        return made
 
 
 @dataclass(frozen=True, slots=True)

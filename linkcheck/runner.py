@@ -112,13 +112,15 @@ Read = TypeVar("Read", Citation, Citation | Waiting)
 
 
 def dated(citations: Iterable[Read], config: Config) -> Iterator[Read]:
-    """The citations, each cited on `config.cited_on` when the user set it."""
+    """The citations, each cited on `config.cited_on` when the user set it;
+    else the citations as they come, with no generator between."""
     override = config.cited_on
-    for citation in citations:
-        if override is None or isinstance(citation, Waiting):
-            yield citation
-        else:
-            yield replace(citation, cited_on=override)
+    if override is None:
+        return iter(citations)
+    return (
+        citation if isinstance(citation, Waiting) else replace(citation, cited_on=override)
+        for citation in citations
+    )
 
 
 @dataclass
@@ -130,27 +132,34 @@ class _Catalogue:
     documents: set[str] = field(default_factory=set)
     # told each fetch key when it is first cited: checks start while reading goes on
     on_new_key: Callable[[str], None] | None = None
-    # resolved → normalised: a URL is cited many times and normalised once
-    _normalised: dict[str, str] = field(default_factory=dict)
+    # resolved → its URL's list in by_url: a URL is cited many times and normalised once
+    _cited: dict[str, list[Citation]] = field(default_factory=dict)
 
     def add(self, citation: Citation) -> None:
         self.documents.add(citation.source)
-        url = self._normalised.get(citation.resolved)
-        if url is None:
-            url = self._normalised[citation.resolved] = normalise(citation.resolved)
+        cited = self._cited.get(citation.resolved)
+        if cited is None:
+            self._cited[citation.resolved] = self._first(citation)
+        else:
+            cited.append(citation)
+
+    def _first(self, citation: Citation) -> list[Citation]:
+        """`citation` added, the first of its `resolved`: its URL's list in `by_url`."""
+        url = normalise(citation.resolved)
         cited = self.by_url.get(url)
         if cited is not None:
             cited.append(citation)
-            return
-        self.by_url[url] = [citation]
+            return cited
+        cited = self.by_url[url] = [citation]
         key = fetch_key(url)
         urls = self.by_fetch.get(key)
         if urls is not None:
             urls.append(url)
-            return
-        self.by_fetch[key] = [url]
-        if self.on_new_key is not None:
-            self.on_new_key(key)
+        else:
+            self.by_fetch[key] = [url]
+            if self.on_new_key is not None:
+                self.on_new_key(key)
+        return cited
 
     def results(
         self, fetches: dict[str, Fetch], overrides: dict[str, Fetch] | None = None
@@ -613,14 +622,19 @@ async def _archives(
             stored = await asyncio.to_thread(
                 history.cached_archives, reusable, config.cache.archive_max_age, now
             )
-    pending = [result for result in results if archive_key(result) not in stored]
+
+    def reused(result: Result) -> Snapshot | str | None:
+        # Not asked when nothing is stored: an archive key reads every citation.
+        return stored.get(archive_key(result)) if stored else None
+
+    pending = [result for result in results if reused(result) is None]
     fresh = await add_archives(pending, config, warn=warn, client=client)
     looked_up.extend(fresh)
     by_url = {result.url: result for result in fresh}
     return tuple(
-        _from_archive_cache(result, stored[key])
-        if (key := archive_key(result)) in stored
-        else by_url.get(result.url, result)
+        by_url.get(result.url, result)
+        if (found := reused(result)) is None
+        else _from_archive_cache(result, found)
         for result in results
     )
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -67,3 +69,38 @@ def test_a_small_folder_is_read_in_the_process(
     root = folder(tmp_path)
     citations, _, _ = read(root, Config(root_dir=str(root)))
     assert len(citations) == 30 * 4 + 1
+
+
+def test_workers_citations_share_their_strings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The parent keeps one object per distinct URL and line number, across chunks."""
+    root = folder(tmp_path)
+    for n in range(9):  # line 301: a number Python does not keep one of
+        (root / f"long{n}.md").write_text("\n" * 300 + "<https://a.example/far>\n")
+    monkeypatch.setattr(pool, "workers", lambda: 2)
+    monkeypatch.setattr(pool, "POOL_FILES", 10)
+    monkeypatch.setattr(pool, "POOL_BYTES", 0)
+    monkeypatch.setattr(pool, "CHUNK_FILES", 3)
+    citations, _, _ = read(root, Config(root_dir=str(root)))
+    for name in ("url", "resolved", "line"):
+        values = [getattr(citation, name) for citation in citations]
+        assert len({id(value) for value in values}) == len(set(values)), name
+    assert all(c.resolved is c.url for c in citations if c.resolved == c.url)
+
+
+def test_citations_made_column_by_column_are_those_made_one_by_one() -> None:
+    rows = [
+        ("a.md", 3, 1, "a", "https://a.example/", "https://a.example/", None),
+        ("a.md", 300, 7, "", "/x", "https://b.example/x", dt.date(2020, 1, 2)),
+        ("b.md", 1, 1, "b", "https://a.example/", "".join(["https://a.example/"]), None),
+    ]
+    one_by_one = [Citation(*row) for row in rows]
+    made = Citation.many(list(zip(*rows, strict=True)))
+    assert made == one_by_one
+    assert [hash(c) for c in made] == [hash(c) for c in one_by_one]
+    assert [repr(c) for c in made] == [repr(c) for c in one_by_one]
+    assert made[2].resolved is made[2].url  # as __post_init__ makes it
+    assert Citation.many([(), (), (), (), (), (), ()]) == []
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made[0].url = "https://c.example/"  # type: ignore[misc]

@@ -13,8 +13,8 @@ from servers import Catalogue, fast_config
 
 from linkcheck.collect import markdown, pool
 from linkcheck.config import ArchiveConfig, Config
-from linkcheck.models import Verdict
-from linkcheck.runner import run
+from linkcheck.models import Citation, Verdict
+from linkcheck.runner import _Catalogue, run
 
 
 async def test_documents_without_links_count_and_fragments_share_one_fetch(
@@ -32,6 +32,23 @@ async def test_documents_without_links_count_and_fragments_share_one_fetch(
     assert urls == [page, f"{page}#a", f"{page}#b"]
     assert {result.verdict for result in report.results} == {Verdict.OK}
     assert catalogue.log.count("/page") == 1
+
+
+def test_citations_are_grouped_by_url_as_normalised_and_urls_by_fetch() -> None:
+    told: list[str] = []
+    catalogue = _Catalogue(on_new_key=told.append)
+    cited = [
+        Citation("a.md", 1, 1, "", written, written)
+        for written in ("HTTP://Example.COM/a", "http://example.com/a#x", "http://example.com/a")
+    ]
+    cited.append(Citation("b.md", 1, 1, "", "HTTP://Example.COM/a", "HTTP://Example.COM/a"))
+    for citation in cited:
+        catalogue.add(citation)
+    page = "http://example.com/a"
+    assert catalogue.by_url == {page: [cited[0], cited[2], cited[3]], f"{page}#x": [cited[1]]}
+    assert catalogue.by_fetch == {page: [page, f"{page}#x"]}
+    assert told == [page]  # each fetch key once, when first cited
+    assert catalogue.documents == {"a.md", "b.md"}
 
 
 # --- checking while reading: the first URLs are asked while later documents are read ---

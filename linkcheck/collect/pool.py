@@ -6,10 +6,11 @@ folders of one `collect` hold at least `POOL_FILES` new documents and
 `POOL_BYTES` in all, their files are read by `workers()` processes, each the
 way `_Reader.file` reads one, and whatever reading a file did comes back in
 order: the document (for `on_document`), warnings, and citations, which
-travel as tuples (a Citation pickles several times slower). The parent
-replays it all file by file in each folder's order, so what `collect`
-yields, warns and counts is what one process would have. A file reached
-twice is read once, as there: the parent keeps the identities.
+travel field by field, each distinct string once a chunk (a Citation pickles
+several times slower). The parent replays it all file by file in each
+folder's order, so what `collect` yields, warns and counts is what one
+process would have. A file reached twice is read once, as there: the parent
+keeps the identities.
 
 Smaller inputs are read in the process: starting workers would cost more
 than it saves. Workers are forked (Linux): a fresh interpreter would import
@@ -31,8 +32,9 @@ import multiprocessing
 import os
 import sys
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import fields
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from linkcheck.collect import files
@@ -52,10 +54,19 @@ CHUNK_FILES = 32
 CHUNK_BYTES = 1 << 20
 
 # What reading one file did, in order: ("document", Document), ("warn", str)
-# or ("citations", [citation as a tuple, ...]).
+# or ("citations", Columns).
 Event = tuple[str, Any]
+Columns = tuple[Sequence[Any], ...]  # citations field by field, in field order (`Citation.many`)
 Step = tuple[str, str]  # ("warn", message) or ("file", path): a folder walk, in order
 NewFiles = dict[str, tuple[files.Identity, int]]  # path: (identity, size), not read yet
+
+_FIELDS = [one.name for one in fields(Citation)]
+# The strings a worker interns, for pickle to send each once a chunk.
+_STRINGS = {_FIELDS.index(name) for name in ("text", "url", "resolved")}
+# The values the parent interns across chunks, as unpickling makes new strings (and a new
+# number each time): 400,000 citations of 1,000 URLs then hold 1,000 URL strings. Not
+# texts: mostly a document's own, they would cost an entry each and save little.
+_SHARED = {_FIELDS.index(name) for name in ("line", "column", "url", "resolved")}
 
 
 class Waiting(NamedTuple):
@@ -87,6 +98,7 @@ class Workers:
         context = multiprocessing.get_context("fork")
         self._pool = ProcessPoolExecutor(count, context, initializer=_start, initargs=(config,))
         self.count = count
+        self._known: dict[Any, Any] = {}  # the `_SHARED` values replayed, one of each
         self._pool.submit(os.getpid)  # the first submit forks every worker, now
 
     @classmethod
@@ -101,6 +113,21 @@ class Workers:
     def read(self, paths: list[str]) -> Future[list[Event]]:
         """What reading `paths` one after the other did."""
         return self._pool.submit(_read, paths)
+
+    def replay(
+        self,
+        events: list[Event],
+        warn: Callable[[str], None],
+        on_document: Callable[[Document], None] | None,
+    ) -> Iterator[Citation]:
+        """What reading did in a worker, done again here."""
+        for kind, value in events:
+            if kind == "citations":
+                yield from Citation.many(_interned(value, _SHARED, self._known))
+            elif kind == "warn":
+                warn(value)
+            elif on_document is not None:
+                on_document(value)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
@@ -173,24 +200,11 @@ def read_folder(
         if isinstance(value, Future):
             if waits and not value.done():
                 yield Waiting(value)
-            yield from _replay(value.result(), warn, on_document)
+            yield from pool.replay(value.result(), warn, on_document)
         elif kind == "warn":
             warn(value)
         else:
             yield from reader.file(value, named=False)
-
-
-def _replay(
-    events: list[Event], warn: Callable[[str], None], on_document: Callable[[Document], None] | None
-) -> Iterator[Citation]:
-    for kind, value in events:
-        if kind == "citations":
-            for row in value:
-                yield Citation(*row)
-        elif kind == "warn":
-            warn(value)
-        elif on_document is not None:
-            on_document(value)
 
 
 # --- in a worker ---
@@ -235,4 +249,19 @@ def _read(paths: list[str]) -> list[Event]:
                     citation.cited_on,
                 )
             )
-    return list(events)
+    known: dict[Any, Any] = {}  # this chunk's
+    return [
+        (kind, _interned(tuple(zip(*value, strict=True)), _STRINGS, known))
+        if kind == "citations"
+        else (kind, value)
+        for kind, value in events
+    ]
+
+
+def _interned(columns: Columns, which: set[int], known: dict[Any, Any]) -> Columns:
+    """`columns`, each value of those `which` the first equal one in `known`."""
+    shared = known.setdefault
+    return tuple(
+        list(map(shared, values, values)) if index in which else values
+        for index, values in enumerate(columns)
+    )
