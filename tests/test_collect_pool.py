@@ -104,3 +104,25 @@ def test_citations_made_column_by_column_are_those_made_one_by_one() -> None:
     assert Citation.many([(), (), (), (), (), (), ()]) == []
     with pytest.raises(dataclasses.FrozenInstanceError):
         made[0].url = "https://c.example/"  # type: ignore[misc]
+
+
+def test_the_first_chunks_are_small_so_the_first_checks_start_soon(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "docs"
+    root.mkdir()
+    for n in range(100):
+        (root / f"page{n:03d}.md").write_text(f"<https://a.example/{n}>\n")
+    sent: list[int] = []
+    read_chunk = pool.Workers.read
+
+    def recorded(self: pool.Workers, paths: list[str]) -> object:
+        sent.append(len(paths))
+        return read_chunk(self, paths)
+
+    monkeypatch.setattr(pool.Workers, "read", recorded)
+    monkeypatch.setattr(pool, "workers", lambda: 2)
+    monkeypatch.setattr(pool, "POOL_BYTES", 0)
+    citations, _, _ = read(root, Config(root_dir=str(root)))
+    assert len(citations) == 100
+    assert sent == [4, 8, 16, 32, 32, 8]  # an eighth of CHUNK_FILES first, then doubling

@@ -52,6 +52,9 @@ AHEAD = 8  # chunks submitted per worker ahead of the one being replayed
 # pool's thread, a GIL hand-over that takes up to a millisecond of wall time.
 CHUNK_FILES = 32
 CHUNK_BYTES = 1 << 20
+# The first chunk is an eighth of that, each next one twice the last: the first
+# citations (so the first checks) wait for a few files' reading, not for 32 files'.
+FIRST_CHUNK_SHARE = 8
 
 # What reading one file did, in order: ("document", Document), ("warn", str)
 # or ("citations", Columns).
@@ -175,12 +178,16 @@ def read_folder(
     queued = iter(steps)
     chunk: list[str] = []
     size = 0
+    most_files = max(1, CHUNK_FILES // FIRST_CHUNK_SHARE)
+    most_bytes = CHUNK_BYTES // FIRST_CHUNK_SHARE
 
     def send() -> None:
-        nonlocal chunk, size
+        nonlocal chunk, size, most_files, most_bytes
         if chunk:
             pending.append(("read", pool.read(chunk)))
             chunk, size = [], 0
+            most_files = min(2 * most_files, CHUNK_FILES)
+            most_bytes = min(2 * most_bytes, CHUNK_BYTES)
 
     while True:
         while len(pending) < pool.count * AHEAD and (step := next(queued, None)) is not None:
@@ -188,7 +195,7 @@ def read_folder(
             if kind == "file" and value in new:
                 chunk.append(value)
                 size += new[value][1]
-                if len(chunk) >= CHUNK_FILES or size >= CHUNK_BYTES:
+                if len(chunk) >= most_files or size >= most_bytes:
                     send()
             else:  # a warning, or a file `reader.file` skips or reports
                 send()
