@@ -49,18 +49,30 @@ _ACCESS = re.compile(
     re.IGNORECASE,
 )
 _ACCESS_WORD = re.compile(r"retrieved|accessed|access[-_ ]?date|urldate|visited|viewed", re.I)
-# A stem every match of _ACCESS_WORD holds, for the fast path on ASCII text.
+# A stem every match of _ACCESS_WORD holds, lower-cased, unless the match is
+# written with one of the other characters the pattern takes for an ASCII
+# letter: a dotted capital or a dotless small I for "i", a long S for "s"
+# (tests/test_collect_html.py checks that there is no other).
 _ACCESS_STEMS = ("retrieved", "access", "urldate", "visited", "viewed")
+_STEM_LOOKALIKES = ("\u0130", "\u0131", "\u017f")
 
 
 def may_hold_access_date(text: str) -> bool:
-    """False when `text` cannot hold an access date (most text), cheaply:
-    ASCII text is searched for the stems (exact: ASCII has no other case forms
-    of them), any other with the access-word pattern itself."""
-    if text.isascii():
-        lowered = text.lower()
-        return any(stem in lowered for stem in _ACCESS_STEMS)
+    """False when `text` cannot hold an access date (most text), cheaply.
+
+    Substring searches decide most text: without a stem in its lower-cased
+    form, or a look-alike, it cannot (the case-insensitive pattern takes ten
+    times as long, on text that is not all ASCII, as most pages are). ASCII
+    text with a stem may (exact: ASCII has no other case forms of them); for
+    any other text, the access-word pattern decides."""
+    lowered = text.lower()
+    if any(stem in lowered for stem in _ACCESS_STEMS):
+        return text.isascii() or _ACCESS_WORD.search(text) is not None
+    if text.isascii() or not any(lookalike in text for lookalike in _STEM_LOOKALIKES):
+        return False
     return _ACCESS_WORD.search(text) is not None
+
+
 # A sentence ends at . ! or ? and spaces before a capital or an opening
 # quote, unless the word before the stop is an abbreviation: a month, an
 # initial (a capital alone), or a common one (et al., vol., pp., ...).

@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import itertools
+import re
+import sys
+
 import pytest
-from hypothesis import given
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from linkcheck import dates
 from linkcheck.collect import extract_document, html
 from linkcheck.config import Config
 
@@ -149,3 +154,112 @@ def test_element_text_is_itertext_joined() -> None:
     assert root is not None
     for element in root.iter("a"):
         assert html._text(element) == "".join(element.itertext())
+
+
+X = "https://site.org/a/x"
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # the next "<a" is commented out, in a script, in text or not the element's
+        ('<!-- <a href="x"> --><a href="x">x</a>', (1, 31, "x", X)),
+        ('<script>\'<a href="x">\'</script><a href="x">x</a>', (1, 41, "x", X)),
+        ('1 < 2 <a href="x">x</a>', (1, 16, "x", X)),
+        ('<textarea><a href="t"></textarea><a href="x">x</a>', (1, 43, "x", X)),
+        ('<a title="<a href=x>" href="x">x</a>', (1, 29, "x", X)),
+        # found at once: written with entities, in capitals, among other attributes
+        ('<a href="a&amp;b&#x3D;c">x</a>', (1, 10, "a&amp;b&#x3D;c", "https://site.org/a/a&b=c")),
+        ("<A\nDATA-HREF=no hrefx=no HREF=x href=no>x</A>", (2, 28, "x", X)),
+    ],
+)
+def test_each_link_is_found_where_it_is_written(
+    source: str, expected: tuple[int, int, str, str]
+) -> None:
+    assert _html(source) == [(*expected, "x")]
+
+
+_QUOTES = st.sampled_from(['"', "'", ""])
+_VALUES = st.sampled_from(["", "x", "x y", " x ", "&amp;", "&ampx;", "'", '"', "<a", ">", "/", "="])
+_ATTRIBUTES = st.builds(
+    "{}{}{}{}{}{}".format,
+    st.sampled_from([" ", "\n", "/", " / ", ""]),
+    st.sampled_from(
+        ["href", "HREF", "hrefx", "data-href", "src", "SRC", "srcset", "\u017frc", "x"]
+    ),
+    st.sampled_from(["", "=", " = "]),
+    _QUOTES,
+    _VALUES,
+    _QUOTES,
+)
+_TAGS = st.builds(
+    "<{}{}{}".format,
+    st.sampled_from(["a", "A", "area", "img", "IMG", "\u0130mg", "source", "p"]),
+    st.lists(_ATTRIBUTES, max_size=4).map("".join),
+    st.sampled_from([">", "/>", " >", ""]),
+)
+_PIECES = st.sampled_from(
+    [
+        "</a>",
+        ">",
+        " ",
+        "\n",
+        "x",
+        "<!--",
+        "-->",
+        "<script>",
+        "</script>",
+        "<textarea>",
+        "</textarea>",
+        "<",
+    ]
+)
+_SOURCES = st.lists(st.one_of(_TAGS, _TAGS, _PIECES), max_size=12).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_SOURCES, st.sampled_from(["a", "area", "img", "source"]), st.sampled_from(["href", "src"]))
+@example("<a href x=1>", "a", "href")
+@example("<a hrefx=1 HREF = '2' href=3", "a", "href")
+@example("<IMG/\u017frc=1 src=2>", "img", "src")
+def test_a_start_tag_is_read_whole_as_attributes_are(source: str, tag: str, name: str) -> None:
+    for cursor in range(len(source) + 1):
+        opening = html._tag_pattern(tag).search(source, cursor)
+        match = html._start_tag(tag, name).search(source, cursor)
+        if opening is None or match is None:
+            assert opening is match is None
+            break
+        attributes, end = html._attributes(source, opening.end())
+        assert (match.start(), match.end()) == (opening.start(), end)
+        value = None if match.lastindex is None else html._value(match)
+        assert value == attributes.get(name)
+
+
+@given(_SOURCES, st.booleans())
+def test_the_regular_expression_alone_finds_what_the_search_finds(
+    source: str, resources: bool
+) -> None:
+    root = html.parse(source)
+    if root is None:
+        return
+    found = list(html.links(source, root, resources=resources))
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(html, "_next_tag", lambda *arguments: None)
+        assert list(html.links(source, root, resources=resources)) == found
+
+
+def test_values_written_with_entities_are_found_at_once() -> None:
+    source = '<p><a  href="a&amp;b" title=t>x</a>'
+    assert html._next_tag(source, "a", {"href": "a&b"}, 0, []) == (29, {"href": (13, "a&amp;b")})
+
+
+def test_a_page_is_read_for_access_dates_whatever_letters_spell_the_words() -> None:
+    # A page's links are looked at for access dates only when its text may hold one.
+    letters = re.compile("[a-z]", re.IGNORECASE)
+    lookalikes = [c for c in map(chr, range(0x80, sys.maxunicode + 1)) if letters.fullmatch(c)]
+    assert lookalikes
+    for word in ("Retrieved", "accessed", "Access-Date", "urldate", "visited", "viewed"):
+        for at, lookalike in itertools.product(range(len(word)), lookalikes):
+            written = f"{word[:at]}{lookalike}{word[at + 1 :]} 16 Dec 2021"
+            expected = dates._ACCESS_WORD.search(written) is not None
+            assert dates.may_hold_access_date(written) is expected, written

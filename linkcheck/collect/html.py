@@ -6,7 +6,10 @@ written come from the source: lxml's `sourceline` is the line where a start
 tag *ends* and stops counting at 65535, and attribute values come back with
 entities such as `&amp;` decoded. So each element's start tag is found
 again in the source, in document order, from a cursor, and the element's
-attribute value checks that the right tag was found.
+attribute value checks that the right tag was found. Nearly always it is
+the next start tag of its name, read whole by one regular expression
+(`_next_tag`); where it is not (that one is commented out, say, or holds
+another value), `_locate` looks further, attribute by attribute.
 """
 
 from __future__ import annotations
@@ -42,14 +45,24 @@ _RESOURCES = {
 _LOOKAHEAD = 8
 
 _SPACE = r"\t\n\f\r "  # HTML's whitespace, narrower than Python's \s
-_ATTRIBUTE = re.compile(
-    rf"""[{_SPACE}/]*(?P<name>[^{_SPACE}/>][^{_SPACE}/>=]*)"""
-    rf"""(?:[{_SPACE}]*=[{_SPACE}]*(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<uq>[^{_SPACE}>]*)))?"""
-)
+
+
+def _attribute(name: str, group: str) -> str:
+    """An attribute whose name matches `name`, then its value double-quoted,
+    single-quoted or bare: the name and each value in a `group` ("(" captures)."""
+    return (
+        rf"""[{_SPACE}/]*{group}{name})(?:[{_SPACE}]*=[{_SPACE}]*"""
+        rf"""(?:"{group}[^"]*)"|'{group}[^']*)'|{group}[^{_SPACE}>]*)))?"""
+    )
+
+
+_NAME = rf"[^{_SPACE}/>][^{_SPACE}/>=]*"
+_ATTRIBUTE = re.compile(_attribute(_NAME, "("))
+_ANY_ATTRIBUTE = _attribute(_NAME, "(?:")
 # What hides a tag: a comment, script or style opened and not closed (each
 # opening starts with "<"), or a "<" not closed by a ">".
 _HIDING = (("<!--", "-->"), ("<script", "</script"), ("<style", "</style"))
-# Each (opening, closing) of _HIDING, with where the document's last such opening is.
+# Each (opening, closing) of _HIDING a document has, with where its last such opening is.
 _Hiding = list[tuple[str, str, int]]
 # A srcset is "url [descriptors], url [descriptors], ..."; a URL may hold
 # commas, and one directly followed by commas has no descriptors.
@@ -67,6 +80,9 @@ class Link(NamedTuple):
     accessed: dt.date | None = None  # an access date in the link's list item or sentence
 
 
+_Fields = tuple[int, str, str, str, dt.date | None]  # a Link's fields, unnamed
+
+
 def extract(text: str, document: Document, *, resources: bool) -> Iterator[Citation]:
     text = normalise_newlines(text)  # as libxml2 does in attribute values
     root = parsed_html(text)  # the tree the document's date was read from, if any
@@ -78,9 +94,9 @@ def extract(text: str, document: Document, *, resources: bool) -> Iterator[Citat
     if base is not None:
         document = document.with_base(base)
     index = LineIndex(text)
-    for link in links(text, root, resources=resources):
-        line, column = index.position(link.start)
-        yield document.cite(line, column, link.url, link.href, link.text, link.accessed)
+    for start, url, href, description, accessed in _links(text, root, resources=resources):
+        line, column = index.position(start)
+        yield document.cite(line, column, url, href, description, accessed)
 
 
 def parse(text: str) -> etree._Element | None:
@@ -93,24 +109,38 @@ def parse(text: str) -> etree._Element | None:
 
 def links(text: str, root: etree._Element, *, resources: bool) -> Iterator[Link]:
     """The links of the document `root` parsed from `text`, in document order."""
+    return map(Link._make, _links(text, root, resources=resources))
+
+
+def _links(text: str, root: etree._Element, *, resources: bool) -> Iterator[_Fields]:
+    """The fields of `links`, which `extract` reads without making a `Link` of each."""
     wanted = _RESOURCES if resources else _LINKS
     cursor = 0
     blocks: dict[etree._Element, _Block] = {}
     # lxml's text serialisation: the document's text as itertext() joins it, in C
     dated = may_hold_access_date(etree.tostring(root, method="text", encoding=str, with_tail=False))
-    hiding = [(opening, closing, text.rfind(opening)) for opening, closing in _HIDING]
+    hiding = [
+        (opening, closing, final)
+        for opening, closing in _HIDING
+        if (final := text.rfind(opening)) >= 0
+    ]
     for element in root.iter(*wanted):
         tag = element.tag
-        values = {name: value for name in wanted[tag] if (value := element.get(name))}
+        values: dict[str, str] = {}  # the wanted attributes' values, the empty left out
+        for name in wanted[tag]:
+            if value := element.get(name):
+                values[name] = value
         if not values:
             continue
-        found = _locate(text, tag, values, cursor, hiding) or _locate(
-            text, tag, values, cursor, None
+        found = (
+            _next_tag(text, tag, values, cursor, hiding)
+            or _locate(text, tag, values, cursor, hiding)
+            or _locate(text, tag, values, cursor, None)
         )
         if found is None:
             continue
         cursor, written = found
-        description = _describe(element)
+        description = _describe(element, tag)
         accessed = _accessed(element, blocks) if dated else None
         attributes: Iterable[tuple[str, tuple[int, str]]] = written.items()
         if len(written) > 1:
@@ -118,10 +148,10 @@ def links(text: str, root: etree._Element, *, resources: bool) -> Iterator[Link]
         for name, (start, raw) in attributes:
             if name == "srcset":
                 for offset, url in _srcset(raw):
-                    yield Link(start + offset, url, html.unescape(url), description, accessed)
+                    yield start + offset, url, html.unescape(url), description, accessed
             elif url := raw.strip():
                 lead = len(raw) - len(raw.lstrip())
-                yield Link(start + lead, url, values[name], description, accessed)
+                yield start + lead, url, values[name], description, accessed
 
 
 _Block = tuple[str, list[tuple[int, int, dt.date]]]  # a block's text, its dated stretches
@@ -166,6 +196,25 @@ def _locate(
     return fallback
 
 
+def _next_tag(
+    text: str, tag: str, values: dict[str, str], cursor: int, hiding: _Hiding
+) -> tuple[int, dict[str, tuple[int, str]]] | None:
+    """What `_locate` finds first, by regular expression alone: the next
+    start tag of `tag`, when it is not hidden and has these values, as nearly
+    every element's has; else None."""
+    written: dict[str, tuple[int, str]] = {}
+    for name, value in values.items():  # one or two: the same tag each time
+        match = _start_tag(tag, name).search(text, cursor)
+        if match is None or match.lastindex is None:
+            return None
+        if _hidden(text, cursor, match.start(), hiding):
+            return None
+        _, raw = written[name] = _value(match)
+        if (html.unescape(raw) if "&" in raw else raw) != value:
+            return None
+    return match.end(), written
+
+
 def _in_source_order(attribute: tuple[str, tuple[int, str]]) -> int:
     return attribute[1][0]
 
@@ -200,23 +249,42 @@ def _tag_pattern(tag: str) -> re.Pattern[str]:
     return re.compile(rf"<{re.escape(tag)}(?=[{_SPACE}/>]|\Z)", re.IGNORECASE)
 
 
+@cache
+def _start_tag(tag: str, name: str) -> re.Pattern[str]:
+    """A start tag whole, as `_tag_pattern` and `_attributes` read it, its
+    first attribute named `name` in the groups of `_ATTRIBUTE` (none match
+    when it has none). Attribute names are matched by their ASCII letters in
+    either case, not ignoring case: `_attributes` lower-cases names, and no
+    other character lower-cases to a letter of `href`, `src` or `srcset`,
+    where an ignoring-case pattern takes a long S ("\u017f") for "s"."""
+    named = "".join(f"[{letter}{letter.upper()}]" for letter in name) + rf"(?=[{_SPACE}/>=]|\Z)"
+    others = rf"(?:(?![{_SPACE}/]*{named}){_ANY_ATTRIBUTE})*+"
+    first = rf"(?:{_attribute(named, '(')}(?:{_ANY_ATTRIBUTE})*+)?+"
+    return re.compile(f"(?i:{_tag_pattern(tag).pattern}){others}{first}")
+
+
 def _attributes(text: str, pos: int) -> tuple[dict[str, tuple[int, str]], int]:
     """A start tag's attributes from `pos` on (the first of a name wins, as in
     HTML): name -> (offset of the value, raw value); and where the tag ends."""
     attributes: dict[str, tuple[int, str]] = {}
     while (match := _ATTRIBUTE.match(text, pos)) is not None:
-        group = match.lastgroup or "name"  # the value's group, or "name" for no value
-        value = (match.end(), "") if group == "name" else (match.start(group), match[group])
-        attributes.setdefault(match["name"].lower(), value)
+        attributes.setdefault(match[1].lower(), _value(match))
         pos = match.end()
     return attributes, pos
 
 
-def _describe(element: etree._Element) -> str:
+def _value(match: re.Match[str]) -> tuple[int, str]:
+    """The (offset, raw value) of the attribute in the groups of `_ATTRIBUTE`;
+    a name alone has an empty value where it ends."""
+    group = match.lastindex  # the value's group, or 1: the name's
+    return (match.end(1), "") if group == 1 else (match.start(group), match[group])
+
+
+def _describe(element: etree._Element, tag: str) -> str:
     """The citation text: an anchor's text, else an image's alt, else a title."""
-    if element.tag == "a":
-        words = collapse(_text(element))
-        if words:
+    if tag == "a":
+        words = _text(element)
+        if words and not words.isspace():  # has words: `shorten` collapses the spaces
             return shorten(words)
         image = next((img for img in element.iter("img") if img.get("alt")), None)
         if image is not None:

@@ -61,12 +61,7 @@ class Document:
     ) -> Citation:
         """A citation of `url` as written at (line, column); `href` is what it
         means; `accessed` an access date written next to it."""
+        # by position: the quicker call, made for every link
         return Citation(
-            source=self.source,
-            line=line,
-            column=column,
-            text=text,
-            url=url,
-            resolved=self.resolve(href),
-            cited_on=accessed or self.published,
+            self.source, line, column, text, url, self.resolve(href), accessed or self.published
         )
