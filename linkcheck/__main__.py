@@ -6,6 +6,13 @@ signal ends the process at once with the shell's code (128 + the signal:
 under way, the CLI's own handlers stop it gracefully and keep what was
 checked.
 
+The collector is tuned for a run's shape once the imports are done: what
+they made lives until the end, so it is frozen (never scanned again, and
+not written to in forked check processes and workers), and a run then
+builds hundreds of thousands of citations, which hold no cycles, so the
+youngest generation is collected every 10,000 allocations instead of 700:
+S3's 400,000 citations caused four full collections, 0.2-0.4 s of CPU.
+
 The process ends without tearing the interpreter down (`_leave`): a run may
 end holding a million citations, and freeing them one by one took a third
 of a second at exit for nothing. By then every report has been renamed into
@@ -13,10 +20,13 @@ place and the history committed; the standard streams are flushed here.
 """
 
 import contextlib
+import gc
 import os
 import signal
 import sys
 from typing import NoReturn
+
+YOUNG_COLLECTION = 10_000  # allocations between collections of the youngest generation
 
 
 def _exit_on_signal(signum: int, frame: object) -> None:
@@ -28,6 +38,8 @@ def main() -> None:
         signal.signal(signum, _exit_on_signal)
     from linkcheck.cli import main as run_cli
 
+    gc.freeze()
+    gc.set_threshold(YOUNG_COLLECTION, *gc.get_threshold()[1:])
     try:
         run_cli()
     except SystemExit as done:
