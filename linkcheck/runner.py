@@ -411,7 +411,7 @@ class _Checks:
     for anchors (one GET instead of a HEAD, never a second request).
     """
 
-    CACHE_BATCH = 512  # keys asked of the history at once
+    CACHE_BATCH = 512  # keys asked of the history at once, at most
 
     def __init__(
         self,
@@ -487,11 +487,15 @@ class _Checks:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     def _check_or_serve(self, key: str) -> None:
-        if self._history is None:
+        if self._history is None or self._config.cache.max_age <= 0:  # nothing to serve
             self._feed.put(key)
             return
         self._uncached.append(key)
-        if len(self._uncached) >= self.CACHE_BATCH:
+        if len(self._uncached) == 1:
+            # The keys cited until reading lets the loop run (it waits for a worker, or
+            # hears a Ctrl-C) go in one query, not the first 512: checks start at once.
+            asyncio.get_running_loop().call_soon(self._ask_cache)
+        elif len(self._uncached) >= self.CACHE_BATCH:
             self._ask_cache()
 
     def _ask_cache(self) -> None:

@@ -12,9 +12,10 @@ from aiohttp.test_utils import TestServer
 from servers import Catalogue, fast_config
 
 from linkcheck.collect import markdown, pool
-from linkcheck.config import ArchiveConfig, Config
+from linkcheck.config import ArchiveConfig, CacheConfig, Config
 from linkcheck.models import Citation, Verdict
 from linkcheck.runner import _Catalogue, run
+from linkcheck.store import Store
 
 
 async def test_documents_without_links_count_and_fragments_share_one_fetch(
@@ -129,6 +130,34 @@ async def test_urls_are_checked_while_later_documents_are_still_read(
         last: Verdict.OK,
     }
     assert sorted(site.log) == ["/first", "/last"]
+
+
+@pytest.mark.parametrize("max_age", [86400.0, 0.0], ids=["cache", "no-cache"])
+async def test_with_a_history_the_first_urls_are_asked_while_reading_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, max_age: float
+) -> None:
+    """Keys wait for the history's cache only until reading lets the loop run."""
+    gate = tmp_path / "gate"
+    seen = _read_last_once_gate_opens(monkeypatch, gate)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    history = Store(tmp_path / "history.db")
+    async with _Gate(gate) as site:
+        (docs / "a-first.md").write_text(f"[first]({site.url('/first')})\n")
+        (docs / "last.md").write_text(f"[last]({site.url('/last')})\n")
+        config = _config(cache=CacheConfig(max_age=max_age))
+        await run([str(docs)], config, history=history)  # the history file exists now
+        gate.unlink()
+        site.log.clear()
+        (docs / "a-first.md").write_text(f"[first]({site.url('/first?again')})\n")
+        report = await run([str(docs)], config, history=history)
+        again, last = site.url("/first?again"), site.url("/last")
+    assert seen.read_text() == "True"  # /first?again was asked before last.md was read
+    assert {result.url: result.verdict for result in report.results} == {
+        again: Verdict.OK,
+        last: Verdict.OK,
+    }
+    assert site.log == ["/first"] if max_age else sorted(site.log) == ["/first", "/last"]
 
 
 async def test_a_fragment_cited_after_its_page_is_judged_from_one_request(
