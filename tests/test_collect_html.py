@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import re
 import sys
@@ -9,8 +10,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from linkcheck import dates
-from linkcheck.collect import extract_document, html
+from linkcheck.collect import Document, extract_document, html
 from linkcheck.config import Config
+from linkcheck.models import Citation
 
 PAGE = "https://site.org/a/page.html"
 
@@ -165,6 +167,7 @@ X = "https://site.org/a/x"
         # the next "<a" is commented out, in a script, in text or not the element's
         ('<!-- <a href="x"> --><a href="x">x</a>', (1, 31, "x", X)),
         ('<script>\'<a href="x">\'</script><a href="x">x</a>', (1, 41, "x", X)),
+        ('<style>p>i{}<a href="x"></style><a href="x">x</a>', (1, 42, "x", X)),
         ('1 < 2 <a href="x">x</a>', (1, 16, "x", X)),
         ('<textarea><a href="t"></textarea><a href="x">x</a>', (1, 43, "x", X)),
         ('<a title="<a href=x>" href="x">x</a>', (1, 29, "x", X)),
@@ -263,3 +266,20 @@ def test_a_page_is_read_for_access_dates_whatever_letters_spell_the_words() -> N
             written = f"{word[:at]}{lookalike}{word[at + 1 :]} 16 Dec 2021"
             expected = dates._ACCESS_WORD.search(written) is not None
             assert dates.may_hold_access_date(written) is expected, written
+
+
+def test_rows_are_the_fields_of_the_citations() -> None:
+    """What the collect workers send: each citation's fields, in order."""
+    source = (
+        '<base href="https://cdn.org/docs/"><meta name="date" content="2020-05-01">'
+        '<p><a href="x.html">x</a> and <a href="/y"> y </a></p>\n'
+        '<ul><li><a href="https://z.org/">z</a>, retrieved 16 December 2021</li></ul>'
+        '<img src=" i.png" srcset="a.png 1x, b.png 2x" alt="pic">'
+    )
+    document = Document("page.html", "html", PAGE, "https://site.org/", dt.date(2020, 5, 1))
+    for resources in (False, True):
+        citations = list(html.extract(source, document, resources=resources))
+        assert len(citations) == (6 if resources else 3)
+        assert {c.cited_on for c in citations} == {dt.date(2020, 5, 1), dt.date(2021, 12, 16)}
+        fields = [tuple(getattr(c, name) for name in Citation.__slots__) for c in citations]
+        assert html.rows(source, document, resources=resources) == fields

@@ -15,7 +15,8 @@ from linkcheck.models import Citation
 
 
 def folder(tmp_path: Path) -> Path:
-    """Documents of several kinds, a file reached twice, a loop and unreadable files."""
+    """Documents of several kinds, one without links, a file reached twice, a loop and
+    unreadable files."""
     root = tmp_path / "site"
     (root / "deep").mkdir(parents=True)
     for n in range(30):
@@ -26,6 +27,7 @@ def folder(tmp_path: Path) -> Path:
             f'<!doctype html><title>{n}</title><p>Read <a href="/x/{n}">this</a> '
             f'and <a href="https://c.example/{n}#part">that</a>.</p>'
         )
+    (root / "deep" / "none.html").write_text("<!doctype html><title>none</title><p>No link.")
     (root / "bad.md").write_bytes(b"\xff\xfe\x00\x00binary\x00\x00" * 10)
     (root / "notes.txt").write_text("plain https://d.example/notes and more\n")
     os.symlink(root / "page03.md", root / "again.md")  # the same file twice
@@ -54,7 +56,7 @@ def test_workers_read_what_one_process_reads(
     assert together == alone
     citations, warnings, documents = together
     assert len(citations) == 30 * 4 + 1
-    assert len(documents) == 30 * 2 + 1  # page03.md once; bad.md is not a document
+    assert len(documents) == 30 * 2 + 2  # page03.md once; bad.md is not a document
     assert any("loop" in warning for warning in warnings)
     assert any("bad.md" in warning for warning in warnings)
 

@@ -51,7 +51,7 @@ from linkcheck import dates
 from linkcheck.collect import encoding, files, html, markdown, pool, sitemap, text, urllist
 from linkcheck.collect.common import normalise_newlines
 from linkcheck.collect.files import KINDS, STDIN
-from linkcheck.collect.model import Document, InputError
+from linkcheck.collect.model import Document, InputError, Row
 from linkcheck.config import Config
 from linkcheck.models import Citation
 
@@ -209,9 +209,19 @@ class _Reader:
         base = self._config.base_url or Path.cwd().as_uri() + "/"
         yield from self._extract(content, Document("<stdin>", "", base, self._site_root()))
 
-    def file(self, path: str, *, named: bool) -> Iterator[Citation]:
+    @overload
+    def file(
+        self, path: str, *, named: bool, rows: Literal[False] = False
+    ) -> Iterator[Citation]: ...
+
+    @overload
+    def file(self, path: str, *, named: bool, rows: bool) -> Iterator[Citation | list[Row]]: ...
+
+    def file(self, path: str, *, named: bool, rows: bool = False) -> Iterator[Citation | list[Row]]:
         """The citations of one file; a problem raises InputError when the
-        user named the file, and is reported through `warn` otherwise."""
+        user named the file, and is reported through `warn` otherwise. With
+        `rows`, an HTML document's come as one list of their fields
+        (`html.rows`), which the collect workers send."""
         try:
             status = os.stat(path)
             if files.identity(status) in self._seen:
@@ -228,11 +238,11 @@ class _Reader:
                 with open(path, "rb") as file:
                     yield from _binary(file, document, self._warn, self._on_document)
             elif large and kind in ("", *files.LINE_KINDS):
-                yield from self._stream(path, document)
+                yield from self._stream(path, document, rows=rows)
             else:
                 with open(path, "rb") as file:
                     content = file.read()
-                yield from self._extract(content, document)
+                yield from self._extract(content, document, rows=rows)
         except OSError as error:
             self._fail(path, error, named=named)
 
@@ -245,7 +255,9 @@ class _Reader:
             raise InputError(message)
         self._warn(message)
 
-    def _extract(self, content: bytes, document: Document) -> Iterator[Citation]:
+    def _extract(
+        self, content: bytes, document: Document, *, rows: bool = False
+    ) -> Iterator[Citation | list[Row]]:
         return _extract(
             content,
             document,
@@ -253,9 +265,12 @@ class _Reader:
             config=self._config,
             warn=self._warn,
             on_document=self._on_document,
+            rows=rows,
         )
 
-    def _stream(self, path: str, document: Document) -> Iterator[Citation]:
+    def _stream(
+        self, path: str, document: Document, *, rows: bool
+    ) -> Iterator[Citation | list[Row]]:
         """A large file, line by line, once its encoding is known."""
         with open(path, "rb") as file:
             binary = "" if document.kind else _binary_kind(file.read(65536))
@@ -274,7 +289,7 @@ class _Reader:
         kind = _text_kind(document.kind or sniff(head), head)
         if kind not in files.LINE_KINDS:
             with open(path, "rb") as file:
-                yield from self._extract(file.read(), replace(document, kind=kind))
+                yield from self._extract(file.read(), replace(document, kind=kind), rows=rows)
             return
         document = replace(document, kind=kind, published=_published(kind, head))
         if self._on_document is not None:
@@ -294,8 +309,10 @@ def _extract(
     config: Config,
     warn: Warn,
     on_document: OnDocument | None,
-) -> Iterator[Citation]:
-    """The citations of `document` ('' as its kind when not known yet)."""
+    rows: bool = False,
+) -> Iterator[Citation | list[Row]]:
+    """The citations of `document` ('' as its kind when not known yet); an
+    HTML document's as one list of their fields with `rows`, if it has any."""
     media_type = (content_type or "").partition(";")[0].strip().lower()
     kind = (
         document.kind
@@ -322,7 +339,10 @@ def _extract(
     if on_document is not None:
         on_document(document)
     if document.kind == "html":
-        yield from html.extract(decoded, document, resources=config.resources)
+        if not rows:
+            yield from html.extract(decoded, document, resources=config.resources)
+        elif found := html.rows(decoded, document, resources=config.resources):
+            yield found
     elif document.kind == "rst":
         from linkcheck.collect import rst  # docutils: imported for reStructuredText only
 

@@ -17,14 +17,14 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from lxml import etree
 
 from linkcheck.collect.common import LineIndex, collapse, normalise_newlines, shorten
-from linkcheck.collect.model import Document
+from linkcheck.collect.model import Document, Row
 from linkcheck.dates import access_dates, may_hold_access_date, parsed_html
 from linkcheck.models import Citation
 
@@ -62,6 +62,9 @@ _ANY_ATTRIBUTE = _attribute(_NAME, "(?:")
 # What hides a tag: a comment, script or style opened and not closed (each
 # opening starts with "<"), or a "<" not closed by a ">".
 _HIDING = (("<!--", "-->"), ("<script", "</script"), ("<style", "</style"))
+# Any of their openings, looked for first: most documents have none, which one
+# search tells (the three searches for the last of each take half as long again).
+_ANY_HIDING = re.compile("|".join(re.escape(opening) for opening, _ in _HIDING))
 # Each (opening, closing) of _HIDING a document has, with where its last such opening is.
 _Hiding = list[tuple[str, str, int]]
 # A srcset is "url [descriptors], url [descriptors], ..."; a URL may hold
@@ -83,7 +86,26 @@ class Link(NamedTuple):
 _Fields = tuple[int, str, str, str, dt.date | None]  # a Link's fields, unnamed
 
 
+_Item = TypeVar("_Item")
+
+
 def extract(text: str, document: Document, *, resources: bool) -> Iterator[Citation]:
+    return _extract(text, document, Document.cite, resources=resources)
+
+
+def rows(text: str, document: Document, *, resources: bool) -> list[Row]:
+    """The fields of `extract`'s citations (`Document.row`), none made, in
+    one list: the collect workers take a document's at once."""
+    return list(_extract(text, document, Document.row, resources=resources))
+
+
+def _extract(
+    text: str,
+    document: Document,
+    cite: Callable[[Document, int, int, str, str, str, dt.date | None], _Item],
+    *,
+    resources: bool,
+) -> Iterator[_Item]:
     text = normalise_newlines(text)  # as libxml2 does in attribute values
     root = parsed_html(text)  # the tree the document's date was read from, if any
     if root is None:
@@ -96,7 +118,7 @@ def extract(text: str, document: Document, *, resources: bool) -> Iterator[Citat
     index = LineIndex(text)
     for start, url, href, description, accessed in _links(text, root, resources=resources):
         line, column = index.position(start)
-        yield document.cite(line, column, url, href, description, accessed)
+        yield cite(document, line, column, url, href, description, accessed)
 
 
 def parse(text: str) -> etree._Element | None:
@@ -121,7 +143,7 @@ def _links(text: str, root: etree._Element, *, resources: bool) -> Iterator[_Fie
     dated = may_hold_access_date(etree.tostring(root, method="text", encoding=str, with_tail=False))
     hiding = [
         (opening, closing, final)
-        for opening, closing in _HIDING
+        for opening, closing in (_HIDING if _ANY_HIDING.search(text) else ())
         if (final := text.rfind(opening)) >= 0
     ]
     for element in root.iter(*wanted):
@@ -150,8 +172,8 @@ def _links(text: str, root: etree._Element, *, resources: bool) -> Iterator[_Fie
                 for offset, url in _srcset(raw):
                     yield start + offset, url, html.unescape(url), description, accessed
             elif url := raw.strip():
-                lead = len(raw) - len(raw.lstrip())
-                yield start + lead, url, values[name], description, accessed
+                # where the stripped value starts in raw: it cannot start in the spaces
+                yield start + raw.find(url), url, values[name], description, accessed
 
 
 _Block = tuple[str, list[tuple[int, int, dt.date]]]  # a block's text, its dated stretches

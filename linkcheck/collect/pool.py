@@ -7,7 +7,8 @@ folders of one `collect` hold at least `POOL_FILES` new documents and
 way `_Reader.file` reads one, and whatever reading a file did comes back in
 order: the document (for `on_document`), warnings, and citations, which
 travel field by field, each distinct string once a chunk (a Citation pickles
-several times slower). The parent replays it all file by file in each
+several times slower); an HTML document's are read as fields (`html.rows`),
+never made there. The parent replays it all file by file in each
 folder's order, so what `collect` yields, warns and counts is what one
 process would have. A file reached twice is read once, as there: the parent
 keeps the identities.
@@ -28,7 +29,9 @@ instead of blocking.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
+import operator
 import os
 import sys
 from collections import deque
@@ -38,7 +41,7 @@ from dataclasses import fields
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from linkcheck.collect import files
-from linkcheck.collect.model import Document
+from linkcheck.collect.model import Document, Row
 from linkcheck.config import Config
 from linkcheck.models import Citation
 
@@ -64,6 +67,7 @@ Step = tuple[str, str]  # ("warn", message) or ("file", path): a folder walk, in
 NewFiles = dict[str, tuple[files.Identity, int]]  # path: (identity, size), not read yet
 
 _FIELDS = [one.name for one in fields(Citation)]
+_ROW = operator.attrgetter(*_FIELDS)  # a Citation's `Row`
 # The strings a worker interns, for pickle to send each once a chunk.
 _STRINGS = {_FIELDS.index(name) for name in ("text", "url", "resolved")}
 # The values the parent interns across chunks, as unpickling makes new strings (and a new
@@ -223,6 +227,10 @@ def _start(config: Config) -> None:
     from linkcheck.collect import _Reader  # here: this module is imported by linkcheck.collect
 
     global _worker
+    # What the parent had is kept for good, so the collector never goes through
+    # it (a full collection took a worker 16 ms with the runner's modules loaded,
+    # and copies every page it touches, shared with the parent until then).
+    gc.freeze()
     events: list[Event] = []
     _worker = (
         _Reader(
@@ -239,23 +247,16 @@ def _read(paths: list[str]) -> list[Event]:
     reader, events = _worker
     events.clear()
     reader._seen.clear()  # the parent keeps the identities
-    batch: list[tuple[Any, ...]] = []
+    batch: list[Row] = []
     for path in paths:
-        for citation in reader.file(path, named=False):
+        for found in reader.file(path, named=False, rows=True):
             if not events or events[-1][1] is not batch:
                 batch = []
                 events.append(("citations", batch))
-            batch.append(
-                (
-                    citation.source,
-                    citation.line,
-                    citation.column,
-                    citation.text,
-                    citation.url,
-                    citation.resolved,
-                    citation.cited_on,
-                )
-            )
+            if isinstance(found, Citation):
+                batch.append(_ROW(found))
+            else:  # an HTML document's
+                batch += found
     known: dict[Any, Any] = {}  # this chunk's
     return [
         (kind, _interned(tuple(zip(*value, strict=True)), _STRINGS, known))
