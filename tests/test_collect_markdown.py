@@ -6,7 +6,9 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 from markdown_it.helpers import parseLinkDestination
+from markdown_it.token import Token
 
 from linkcheck.collect import collect, extract_document, markdown, prose
 from linkcheck.config import Config
@@ -321,3 +323,109 @@ def test_prose_skips_only_text_that_cannot_hold_a_link(text: str, data: st.DataO
     assert found == [
         match.start(match.lastgroup or 0) for match in prose._PROSE.finditer(text, start, end)
     ]
+
+
+def _markdown_it() -> MarkdownIt:
+    """markdown-it as `markdown._parser` sets it up, less what only makes it
+    quicker or records spans: the tokens to match."""
+    parser = MarkdownIt("commonmark", {"inline_definitions": True, "store_labels": True})
+    parser.normalizeLink = markdown._as_written  # type: ignore[method-assign]
+    parser.validateLink = markdown._anything  # type: ignore[method-assign]
+    parser.inline.ruler.disable("newline")
+    parser.inline.ruler2.disable("fragments_join")
+    parser.core.ruler.disable("text_join")
+    return parser
+
+
+def _tokens(tokens: list[Token]) -> list[tuple[object, ...]]:
+    return [
+        (
+            token.type,
+            token.tag,
+            token.nesting,
+            token.level,
+            token.content,
+            token.markup,
+            token.map,
+            {name: str(value) for name, value in token.attrs.items()},
+            {key: value for key, value in token.meta.items() if key not in ("span", "written")},
+            _tokens(token.children or []),
+        )
+        for token in tokens
+    ]
+
+
+def _assert_markdown_its_tokens(source: str) -> None:
+    """The shortcuts of `markdown._parser` make markdown-it's tokens (no
+    inline ones for a block that cannot hold a span)."""
+    ours, theirs = markdown._parser().parse(source, {}), _markdown_it().parse(source, {})
+    for token in theirs:
+        if token.type == "inline" and not any(mark in token.content for mark in "[<`"):
+            token.children = []
+    assert _tokens(ours) == _tokens(theirs)
+
+
+_BLOCK_PIECES = [
+    "\n",
+    "\n\n",
+    "\r\n",
+    "\r",
+    "\0",
+    "    ",
+    "\t",
+    "> ",
+    "- ",
+    "* ",
+    "+ ",
+    "1. ",
+    "2) ",
+]
+_MARKUP_PIECES = ["# ", "```", "~~~", "***", "---", "___", "===", "<div>", "<!-- x -->", "[a]: /u"]
+_INLINE_PIECES = ["[", "]", "(", ")", "![", "`", "\\", "*", "_", "&amp;", "<a>", "<b@c.d>", ":"]
+_LINK_PIECES = ["[a](b)", "[a b](c:d)", "](e)", "[a]", "](<f g>)", '](h "t")', "a", " ", "é"]
+_TOKEN_SOURCE = st.lists(
+    st.sampled_from(_BLOCK_PIECES + _MARKUP_PIECES + _INLINE_PIECES + _LINK_PIECES), max_size=40
+).map("".join)
+
+
+@given(_TOKEN_SOURCE)
+def test_tokens_are_markdown_its(source: str) -> None:
+    _assert_markdown_its_tokens(source)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        *(
+            "[" * depth + "a](b)" + "](c)" * closing
+            for depth in range(17, 24)
+            for closing in (0, 2)
+        ),
+        "[a [b](c) d](e)",  # the inner link, scanned as part of the outer label first
+        "[a](b)x[c](d) *e* [f](g)\n[h](i)",
+        "[a](b)\n- [c](d)\n> [e](f)\n# [g](h)",
+        # each rule that may end a paragraph, at each character it starts at
+        *(
+            "[a](b)\n" + line + after
+            for line in (
+                "```",
+                "~~~",
+                ">",
+                "* * *",
+                "-- -",
+                "__ _",
+                "*",
+                "-",
+                "+",
+                "1.",
+                "9)",
+                "<p>",
+                "#",
+            )
+            for after in (" [c](d)", "\n[c](d)")
+        ),
+        "[a](b)\r\n[c](d)\0[e](f)\r",
+    ],
+)
+def test_tokens_are_markdown_its_at_depth_and_after_scans(source: str) -> None:
+    _assert_markdown_its_tokens(source)

@@ -18,6 +18,12 @@ document positions, and prose is scanned in the raw source between spans.
 Only what those need is parsed: blocks that cannot hold a span get no
 inline tokens, and the rules that only shape a link's text into tokens
 (line breaks, joining text) are off, its text being whitespace-collapsed.
+Where it changes none of markdown-it's tokens, its work is cut: the common
+inline link, `[text](url)` with text no rule reads, is matched at once by
+one regular expression (a paragraph of prose and such links only is made
+into tokens directly); inline rules are tried only at the characters they
+may match at, and the rules that may end a paragraph only at lines that
+start with one of theirs; line ends are rewritten only if a CR or NUL is there.
 
 Documents larger than `CHUNK_CHARS` characters are parsed in chunks, cut
 at a blank line outside fenced code before an unindented line, so memory
@@ -33,12 +39,15 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import cache, partial
 from itertools import chain, islice
+from operator import attrgetter
 from types import SimpleNamespace
 from typing import Any
 
-from markdown_it import MarkdownIt, rules_block, rules_inline
+from markdown_it import MarkdownIt, rules_block, rules_core, rules_inline
 from markdown_it.common.utils import unescapeAll
 from markdown_it.helpers import parseLinkDestination, parseLinkLabel, parseLinkTitle
+from markdown_it.parser_inline import ParserInline
+from markdown_it.ruler import Ruler
 from markdown_it.rules_block import StateBlock
 from markdown_it.rules_core import StateCore
 from markdown_it.rules_inline import StateInline
@@ -55,15 +64,45 @@ CHUNK_CHARS = 64 * 1024  # markdown-it's tokens take some 20 times the text's si
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
 _ANCHOR = re.compile(r"<a[\t\n\f\r />]", re.IGNORECASE)
 _DEFINITION_LABEL = re.compile(r"\[(?:\\.|[^\\\[\]])*\]:[ \t\n]*", re.S)
-# inline rule -> the token it makes whose span is recorded, and the character
-# it starts at (tried at every other, the rule would return False)
-_SPANNING = {
-    "link": (rules_inline.link, "link_open", "["),
-    "image": (rules_inline.image, "image", "!"),
-    "autolink": (rules_inline.autolink, "link_open", "<"),
-    "backticks": (rules_inline.backtick, "code_inline", "`"),
-    "html_inline": (rules_inline.html_inline, "html_inline", "<"),
+
+# block rule that may end a paragraph -> the characters its line starts with
+# (after indentation), as it checks first
+_PARAGRAPH_ENDS = {
+    "fence": "`~",
+    "blockquote": ">",
+    "hr": "*-_",
+    "list": "*-+0123456789",
+    "html_block": "<",
+    "heading": "#",
 }
+
+# inline rule -> the characters it may match at, as it checks first
+_INLINE_STARTS = {
+    "text": "",
+    "linkify": ":",
+    "newline": "\n",
+    "escape": "\\",
+    "backticks": "`",
+    "strikethrough": "~",
+    "emphasis": "*_",
+    "link": "[",
+    "image": "!",
+    "autolink": "<",
+    "html_inline": "<",
+    "entity": "&",
+}
+
+# inline rule -> the token it makes whose span is recorded
+_SPANNING = {
+    "link": (rules_inline.link, "link_open"),
+    "image": (rules_inline.image, "image"),
+    "autolink": (rules_inline.autolink, "link_open"),
+    "backticks": (rules_inline.backtick, "code_inline"),
+    "html_inline": (rules_inline.html_inline, "html_inline"),
+}
+_AT = attrgetter("line", "column")  # a citation's position, to sort by
+_ITEM_DEPTH = {"list_item_open": 1, "list_item_close": -1}
+_WORDS = frozenset(("text", "text_special", "code_inline", "image"))  # tokens a link's text shows
 
 InlineRule = Callable[[StateInline, bool], bool]
 BlockRule = Callable[[StateBlock, int, int, bool], bool]
@@ -140,7 +179,7 @@ class _Reader:
                 self.written.append((key, definition))
         items = 0  # list items open around the token: an item cites as one unit
         for token in tokens:
-            items += {"list_item_open": 1, "list_item_close": -1}.get(token.type, 0)
+            items += _ITEM_DEPTH.get(token.type, 0)
             if token.type == "inline":
                 made = len(self.citations)
                 self._inline(token)
@@ -159,7 +198,7 @@ class _Reader:
     def flush(self) -> list[Citation]:
         """The citations collected since the last flush, in document order."""
         citations, self.citations = self.citations, []
-        return sorted(citations, key=lambda citation: (citation.line, citation.column))
+        return sorted(citations, key=_AT)
 
     def _definition(self, token: Token, index: LineIndex) -> tuple[str, _Definition]:
         offset, url = token.meta["written"]
@@ -267,17 +306,31 @@ class _BlockMap:
     markers (`>`, list markers) and indentation, so it is found in that line;
     the first may come from a later line than the block's first, when
     markdown-it's `str.strip()` ate lines of Unicode whitespace before it.
-    The lines are matched at the first position asked for (most blocks cite nothing).
+    The lines are matched at the first position asked for (most blocks cite
+    nothing), unless they are the source lines as they are (the common
+    paragraph): then lines are counted.
     """
 
     def __init__(self, content: str, reader: _Reader, first_index: int) -> None:
         self._content, self._reader, self._first_index = content, reader, first_index
         self._first = reader.first
+        self._position: Position | None = None
         self._starts: list[int] = []
         self._lines: list[int] = []
         self._columns: list[int] = []
 
     def position(self, offset: int) -> tuple[int, int]:
+        if self._position is None:
+            self._position = self._verbatim() or self._matched
+        return self._position(offset)
+
+    def _verbatim(self) -> Position | None:
+        start, lines = self._first_index, self._reader.lines
+        if "\n".join(lines[start : start + self._content.count("\n") + 1]) != self._content:
+            return None
+        return LineIndex(self._content, self._first + start).position
+
+    def _matched(self, offset: int) -> tuple[int, int]:
         if not self._starts:
             self._match_lines()
         piece = bisect_right(self._starts, offset) - 1
@@ -317,9 +370,8 @@ def _closes_anchor(token: Token) -> bool:
 
 def _plain(tokens: list[Token]) -> str:
     """A link's text: its words, code and image descriptions (to be collapsed)."""
-    words = {"text", "text_special", "code_inline", "image"}
     return "".join(
-        token.content if token.type in words else " " if token.type.endswith("break") else ""
+        token.content if token.type in _WORDS else " " if token.type.endswith("break") else ""
         for token in tokens
     )
 
@@ -377,22 +429,79 @@ def _parser() -> MarkdownIt:
     # markdown-it's documented override points, typed as methods
     parser.normalizeLink = _as_written  # type: ignore[method-assign]
     parser.validateLink = _anything  # type: ignore[method-assign]
-    for name, (rule, token_type, first) in _SPANNING.items():
-        parser.inline.ruler.at(name, _recording_span(rule, token_type, first))
+    recording = {name: _recording_span(*rule) for name, rule in _SPANNING.items()}
+    recording["link"] = partial(_quick_link, recording["link"])
+    for name, rule in recording.items():
+        parser.inline.ruler.at(name, rule)
     parser.block.ruler.at("reference", _recording_definition(rules_block.reference))
+    _dispatch_paragraph_ends(parser.block.ruler)
     parser.core.ruler.at("inline", _inline_where_spans_may_be)
+    parser.core.ruler.at("normalize", _normalize_if_needed)
     # Work `_plain` does not need, as a link's text is whitespace-collapsed:
     # line break tokens (a "\n" stays in the text), joining adjacent text
     # tokens, and turning escapes and entities (`text_special`) into text.
     parser.inline.ruler.disable("newline")
     parser.inline.ruler2.disable("fragments_join")
     parser.core.ruler.disable("text_join")
+    _dispatch_inline(parser.inline)
     parser.helpers = SimpleNamespace(  # type: ignore[assignment]
         parseLinkLabel=parseLinkLabel,
         parseLinkDestination=_destination,
         parseLinkTitle=parseLinkTitle,
     )
     return parser
+
+
+def _dispatch_inline(inline: ParserInline) -> None:
+    """Let markdown-it try, where the text rule stops, only the inline rules
+    that may match at the character (`_INLINE_STARTS`), in their order; and
+    stop the text rule only where one may (or at a link label's end): at the
+    other characters markdown-it stops at, every rule would fail, and the
+    character be added to the text alone."""
+    by_start: dict[str, list[InlineRule]] = {}
+    names = inline.ruler.get_active_rules()
+    for name, rule in zip(names, inline.ruler.getRules(""), strict=True):
+        for start in _INLINE_STARTS[name]:
+            by_start.setdefault(start, []).append(rule)
+    inline.ruler.disable([name for name in names if name != "text"])
+    inline.ruler.push("by_start", partial(_by_start, by_start))
+    inline.terminator_re = re.compile(f"[{re.escape(''.join(by_start) + ']')}]")
+
+
+def _by_start(rules: dict[str, list[InlineRule]], state: StateInline, silent: bool) -> bool:
+    return any(rule(state, silent) for rule in rules.get(state.src[state.pos], ()))
+
+
+def _dispatch_paragraph_ends(ruler: Ruler[BlockRule]) -> None:
+    """Make the rules that may end a paragraph (chain "paragraph", which
+    markdown-it tries at each line of each paragraph, twice: for a setext
+    heading, then for the paragraph) one rule that tries only those the
+    line's first character allows, all others failing on it."""
+    by_start: dict[str, list[BlockRule]] = {}
+    for rule in ruler.__rules__:  # the rules with their chains, which only this lists
+        if rule.enabled and "paragraph" in rule.alt:
+            for start in _PARAGRAPH_ENDS[rule.name]:
+                by_start.setdefault(start, []).append(rule.fn)
+            ruler.at(
+                rule.name, rule.fn, {"alt": [name for name in rule.alt if name != "paragraph"]}
+            )
+    # after "paragraph", which always matches: tried in chain "paragraph" only
+    ruler.push("paragraph_ends", partial(_ends_paragraph, by_start), {"alt": ["paragraph"]})
+
+
+def _ends_paragraph(
+    by_start: dict[str, list[BlockRule]], state: StateBlock, line: int, end: int, silent: bool
+) -> bool:
+    start = state.bMarks[line] + state.tShift[line]
+    rules = by_start.get(state.src[start : start + 1])  # mostly none
+    return rules is not None and any(rule(state, line, end, silent) for rule in rules)
+
+
+def _normalize_if_needed(state: StateCore) -> None:
+    """markdown-it's core rule "normalize" (CR and CRLF to LF, NUL to U+FFFD)
+    where it changes something: it rewrites every line end."""
+    if "\r" in state.src or "\0" in state.src:
+        rules_core.normalize(state)
 
 
 def _inline_where_spans_may_be(state: StateCore) -> None:
@@ -404,8 +513,37 @@ def _inline_where_spans_may_be(state: StateCore) -> None:
             if token.children is None:
                 token.children = []
             content = token.content
-            if "[" in content or "<" in content or "`" in content:
+            if not ("[" in content or "<" in content or "`" in content):
+                continue
+            if _quick_links(state.md.inline.terminator_re.pattern).fullmatch(content):
+                token.children.extend(_quick_link_tokens(content))
+            else:
                 state.md.inline.parse(content, state.md, state.env, token.children)
+
+
+@cache
+def _quick_links(terminators: str) -> re.Pattern[str]:
+    """Prose and `_QUICK_LINK`s only, prose being where the text rule does
+    not stop (at `terminators`, a character class)."""
+    prose = f"[^{terminators[1:]}*"
+    return re.compile(f"(?:{prose}{_QUICK_LINK.pattern})*{prose}")
+
+
+def _quick_link_tokens(source: str) -> Iterator[Token]:
+    """markdown-it's inline tokens of prose and quick links only, as its
+    tokenizer and `_quick_link` make them (text at level 0 outside links, 1
+    inside), without trying rule after rule, nor its rules after the
+    tokenizer, which pair delimiters: there are none."""
+    position = 0
+    for match in _QUICK_LINK.finditer(source):
+        if match.start() > position:
+            yield Token("text", "", 0, content=source[position : match.start()])
+        yield _described(Token("link_open", "a", 1), match)
+        yield Token("text", "", 0, level=1, content=_label(match))
+        yield Token("link_close", "a", -1)
+        position = match.end()
+    if position < len(source):
+        yield Token("text", "", 0, content=source[position:])
 
 
 def _as_written(url: str) -> str:
@@ -416,12 +554,13 @@ def _anything(url: str) -> bool:
     return True
 
 
-def _recording_span(rule: InlineRule, token_type: str, first: str) -> InlineRule:
+def _recording_span(rule: InlineRule, token_type: str) -> InlineRule:
+    """`rule`, recording the span of the `token_type` token it makes."""
     destination = {rules_inline.link: "href", rules_inline.image: "src"}.get(rule)
 
     def recording(state: StateInline, silent: bool) -> bool:
         start, count = state.pos, len(state.tokens)
-        if state.src[start] != first or not rule(state, silent):
+        if not rule(state, silent):
             return False
         if not silent:
             token = next(
@@ -484,6 +623,45 @@ def _destination(source: str, pos: int, maximum: int) -> _DestinationResult:
     written = _Destination(value)
     written.source, written.start, written.end = source, pos, end
     return _DestinationResult(True, end, written)
+
+
+# `[text](destination)`: text that holds no bracket and no character an
+# inline rule of `_INLINE_STARTS` starts at (linkify's ":" aside: it makes no
+# link in a link's text), a plain destination, ")" right after it.
+_QUICK_LINK = re.compile(r"\[[^\[\]\\`*_~!<&\n]+\]\((" + _PLAIN_DESTINATION.pattern + r")\)")
+
+
+def _quick_link(link: InlineRule, state: StateInline, silent: bool) -> bool:
+    """`link` (markdown-it's rule, recording), the common inline link matched
+    at once: the same tokens (the text, read by no rule, is one text token)
+    and span, without scanning the label token by token nor tokenizing the
+    text. Not where that scan may end otherwise: at `maxNesting` levels, or
+    over a position an earlier scan cached (perhaps at that depth)."""
+    match = _QUICK_LINK.match(state.src, state.pos, state.posMax)
+    if (
+        match is None
+        or state.level >= state.md.options["maxNesting"]
+        or (state.cache and not state.cache.keys().isdisjoint(range(state.pos, match.end())))
+    ):
+        return link(state, silent)
+    if not silent:
+        _described(state.push("link_open", "a", 1), match)
+        state.append_pending(_label(match))
+        state.push("link_close", "a", -1)
+    state.pos = match.end()
+    return True
+
+
+def _described(link_open: Token, match: re.Match[str]) -> Token:
+    """The link_open token of a `_QUICK_LINK` match, with its href and span."""
+    link_open.attrs = {"href": unescapeAll(match[1])}
+    link_open.meta["span"] = match.span()
+    link_open.meta["written"] = (match.start(1), match[1])
+    return link_open
+
+
+def _label(match: re.Match[str]) -> str:
+    return match.string[match.start() + 1 : match.start(1) - 2]
 
 
 def _recording_definition(rule: BlockRule) -> BlockRule:
