@@ -87,3 +87,34 @@ def test_every_field_is_streamed_as_json_dumps_writes_it() -> None:
     report = replace(base, results=tuple(results), comparison=comparison, warnings=("w\u00e9",))
     expected = json.dumps(json_report.to_dict(report), ensure_ascii=False, indent=1) + "\n"
     assert "".join(json_report.chunks(report)) == expected
+
+
+def test_strings_encoded_once_per_render_come_back_where_each_is_cited() -> None:
+    """Documents and dates are encoded once per report and URLs as written once per
+    result (`_Encodings`): shared strings and equal copies alike must come out right."""
+    base = sample_report()
+    shared = 'docs/"shared".md'
+    copy = "".join(['docs/"shared"', ".md"])  # equal, another object
+    day, other = dt.date(2020, 1, 2), dt.date(2021, 3, 4)
+
+    def cited(url: str, n: int) -> tuple[Citation, ...]:
+        written = (url, f"./rel\u00e9/{n}", url, "../x\\y")
+        return tuple(
+            Citation(
+                (shared, copy, f"doc{n}.md")[index % 3],
+                index + 1,
+                index + 2,
+                f"text {index % 2}",
+                form,
+                url,
+                (day, None, other)[(n + index) % 3],
+            )
+            for index, form in enumerate(written)
+        )
+
+    results = tuple(
+        replace(result, citations=cited(result.url, n)) for n, result in enumerate(base.results)
+    )
+    report = replace(base, results=results)
+    expected = json.dumps(json_report.to_dict(report), ensure_ascii=False, indent=1) + "\n"
+    assert "".join(json_report.chunks(report)) == expected

@@ -56,3 +56,23 @@ def test_past_the_limit_problems_are_counted_not_listed() -> None:
     more = 160 - terminal.LISTED_AT_MOST
     assert f"… and {more} more problems in 2 documents" in text
     assert "80 URLs in 160 citations from 2 documents: 80 broken" in text
+
+
+def test_a_problem_is_placed_by_its_earliest_citation_whatever_their_order() -> None:
+    late_first = broken("https://a.example/late", [("doc.md", 9), ("doc.md", 2)])
+    between = broken("https://a.example/between", [("doc.md", 5)])
+    text = summary(report_of([between, late_first]))
+    assert "doc.md:2:1 (also 9:1)" in text
+    assert text.index("https://a.example/late") < text.index("https://a.example/between")
+
+
+def test_the_documents_counted_past_the_limit_are_those_with_unlisted_problems() -> None:
+    cited = {"a.md": 30, "b.md": 40, "c.md": 10}  # a.md and 20 of b.md are listed
+    results = [
+        broken(f"https://a.example/{source}/{n:02d}", [(source, n + 1)])
+        for source, count in cited.items()
+        for n in range(count)
+    ]
+    text = summary(report_of(results))
+    more = sum(cited.values()) - terminal.LISTED_AT_MOST
+    assert f"… and {more} more problems in 2 documents" in text

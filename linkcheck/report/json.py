@@ -6,16 +6,17 @@ schema, and the tests validate every report they write against it.
 
 A report may hold a million citations, so `chunks` writes it result by
 result, each filled into a template by `_encode_result` (one f-string per
-citation), which gives exactly what `json.dumps(..., ensure_ascii=False,
-indent=1)` gives (the tests compare the two) in a fraction of the time and
-without the whole report in memory.
+citation, each document and URL in it encoded once: `_Encodings`), which
+gives exactly what `json.dumps(..., ensure_ascii=False, indent=1)` gives
+(the tests compare the two) in a fraction of the time and without the
+whole report in memory.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from linkcheck import __version__
@@ -153,8 +154,9 @@ def chunks(report: Report) -> Iterator[str]:
     yield before
     if not report.results:
         yield "[]"
+    encodings = _Encodings()
     for n, result in enumerate(report.results):
-        yield ("[\n  " if n == 0 else ",\n  ") + _encode_result(result, report.started)
+        yield _encode_result(result, report.started, "[\n  " if n == 0 else ",\n  ", encodings)
     if report.results:
         yield "\n ]"
     yield after
@@ -163,10 +165,56 @@ def chunks(report: Report) -> Iterator[str]:
 _encode_string = json.encoder.encode_basestring  # json.dumps's own, with ensure_ascii=False
 
 
-def _encode_result(result: Result, started: dt.datetime) -> str:
-    """`_item(result, started)` as json.dumps(ensure_ascii=False, indent=1)
-    writes it two deep. Its fields are fixed, so they are a template and only
-    the values are encoded (the tests compare the two)."""
+class _Memo(dict[Any, str]):
+    """`encode(key)` for each key, encoded at its first use only."""
+
+    __slots__ = ("_encode",)
+
+    def __init__(self, encode: Callable[[Any], str]) -> None:
+        super().__init__()
+        self._encode = encode
+
+    def __missing__(self, key: Any) -> str:
+        encoded = self[key] = self._encode(key)
+        return encoded
+
+
+class _Encodings:
+    """The values one render encodes once and then looks up: a large report
+    cites each document and URL hundreds of times, and collect/pool.py makes
+    each of them one shared string, cheaper to look up than to encode again.
+
+    `heads` (`_citation_head` of each document) and `ends` (`_citation_end`
+    of each date) serve the whole report; `written`, each URL as written, one result at a time
+    (`_encode_citations` empties it): other results cite other URLs, and it
+    would grow with every URL of the report. Texts repeat less: each is
+    encoded where it is cited."""
+
+    __slots__ = ("ends", "heads", "written")
+
+    def __init__(self) -> None:
+        self.heads = _Memo(_citation_head)
+        self.ends = _Memo(_citation_end)
+        self.written = _Memo(_encode_string)
+
+
+def _citation_head(source: str) -> str:
+    """A citation's text up to its line number: all that depends on its document."""
+    return f'{{\n     "source": {_encode_string(source)},\n     "line": '
+
+
+def _citation_end(cited_on: dt.date | None) -> str:
+    """A citation's text after its URL as written: all that depends on its date."""
+    date = f'"{cited_on.isoformat()}"' if cited_on else "null"  # an ISO date needs no escaping
+    return f',\n     "cited_on": {date}\n    }}'
+
+
+def _encode_result(
+    result: Result, started: dt.datetime, opening: str, encodings: _Encodings
+) -> str:
+    """`opening`, then `_item(result, started)` as json.dumps(ensure_ascii=False,
+    indent=1) writes it two deep. Its fields are fixed, so they are a template
+    and only the values are encoded (the tests compare the two)."""
     fetch, archive, drift, history = result.fetch, result.archive, result.drift, result.history
     redirects = "[]"
     if fetch.redirects:
@@ -175,8 +223,9 @@ def _encode_result(result: Result, started: dt.datetime) -> str:
             for hop in fetch.redirects
         ]
         redirects = "[\n    " + ",\n    ".join(hops) + "\n   ]"
-    return (
-        f'{{\n   "url": {_scalar(result.url)},\n   "verdict": {_scalar(fetch.verdict.value)},'
+    head = (
+        f'{opening}{{\n   "url": {_scalar(result.url)},'
+        f'\n   "verdict": {_scalar(fetch.verdict.value)},'
         f'\n   "status": {_scalar(fetch.status)},\n   "reason": {_scalar(fetch.reason)},'
         f'\n   "final_url": {_scalar(fetch.final_url)},'
         f'\n   "suggestion": {_scalar(fetch.suggestion)},'
@@ -186,31 +235,30 @@ def _encode_result(result: Result, started: dt.datetime) -> str:
         f'\n   "archive": {_encode_object(_snapshot(archive), "   ") if archive else "null"},'
         f'\n   "archive_reason": {_scalar(result.archive_reason)},'
         f'\n   "drift": {_encode_object(_drift(drift), "   ") if drift else "null"},'
-        f'\n   "citations": {_encode_citations(result.citations)}'
-        f"{_NO_HISTORY if history is None else _encode_history(history, started)}\n  }}"
+        f'\n   "citations": '
     )
-
-
-def _encode_citations(citations: tuple[Citation, ...]) -> str:
-    """A result's `citations` (`_citation` each) as json.dumps writes them three
-    deep: the bulk of a large report, so one f-string per citation."""
+    tail = f"{_NO_HISTORY if history is None else _encode_history(history, started)}\n  }}"
+    citations = _encode_citations(result.citations, encodings)
     if not citations:
-        return "[]"
-    encoded = ",\n    ".join(
-        [
-            f'{{\n     "source": {_encode_string(citation.source)},'
-            f'\n     "line": {citation.line},\n     "column": {citation.column},'
-            f'\n     "text": {_encode_string(citation.text)},'
-            f'\n     "written": {_encode_string(citation.url)},'
-            f'\n     "cited_on": {_date(citation.cited_on)}\n    }}'
-            for citation in citations
-        ]
-    )
-    return f"[\n    {encoded}\n   ]"
+        return f"{head}[]{tail}"
+    # Joined once with the result around them: a result's citations may be
+    # megabytes, and each further concatenation would copy them again.
+    citations[0] = f"{head}[\n    {citations[0]}"
+    citations[-1] = f"{citations[-1]}\n   ]{tail}"
+    return ",\n    ".join(citations)
 
 
-def _date(date: dt.date | None) -> str:
-    return f'"{date.isoformat()}"' if date else "null"  # an ISO date needs no escaping
+def _encode_citations(citations: tuple[Citation, ...], encodings: _Encodings) -> list[str]:
+    """A result's `citations` (`_citation` each) as json.dumps writes them three
+    deep, unjoined: the bulk of a large report, so one f-string per citation."""
+    heads, ends, written = encodings.heads, encodings.ends, encodings.written
+    written.clear()
+    return [
+        f'{heads[citation.source]}{citation.line},\n     "column": {citation.column},'
+        f'\n     "text": {_encode_string(citation.text)},'
+        f'\n     "written": {written[citation.url]}{ends[citation.cited_on]}'
+        for citation in citations
+    ]
 
 
 def _encode_history(history: History, started: dt.datetime) -> str:

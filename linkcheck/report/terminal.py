@@ -10,7 +10,10 @@ and the rest is counted, never formatted; the file reports list every one.
 from __future__ import annotations
 
 import heapq
+from collections import Counter
 from dataclasses import dataclass
+from itertools import repeat
+from operator import itemgetter
 from types import TracebackType
 
 from rich.console import Console
@@ -42,7 +45,6 @@ STYLE = {
 }
 LISTED_AT_MOST = 50
 POSITIONS_AT_MOST = 5
-
 
 
 class ProgressBar:
@@ -147,29 +149,37 @@ class _Problem:
 def _listing(report: Report, fail_on: frozenset[Verdict]) -> tuple[list[_Problem], int, int]:
     """The first `LISTED_AT_MOST` problems in document order (by document, then
     the position of their first citation); how many more; in how many documents."""
-    first: dict[tuple[str, str], tuple[int, int]] = {}  # (source, url): first (line, column)
     results: dict[str, Result] = {}
+    keys: list[tuple[str, tuple[int, int], str]] = []  # (source, first (line, column), url)
     for result in report.results:
-        if not view.is_listed(result, fail_on):
-            continue
-        url = result.url
-        results[url] = result
-        for citation in result.citations:
-            key, position = (citation.source, url), (citation.line, citation.column)
-            seen = first.get(key)
-            if seen is None or position < seen:
-                first[key] = position
-    chosen = heapq.nsmallest(LISTED_AT_MOST, first, key=lambda key: (key[0], first[key], key[1]))
+        if view.is_listed(result, fail_on):
+            results[result.url] = result
+            first = _first_positions(result.citations)
+            keys += zip(first, first.values(), repeat(result.url))
+    chosen = heapq.nsmallest(LISTED_AT_MOST, keys)
     listed = []
-    for source, url in chosen:
+    for source, _, url in chosen:
         result = results[url]
         here = sorted(
             (c for c in result.citations if c.source == source), key=lambda c: (c.line, c.column)
         )
         listed.append(_Problem(source, result, here))
-    more = len(first) - len(chosen)
-    documents = len({source for source, _ in first.keys() - set(chosen)}) if more else 0
-    return listed, more, documents
+    unlisted = Counter(map(_SOURCE, keys)) - Counter(map(_SOURCE, chosen))
+    return listed, len(keys) - len(chosen), len(unlisted)
+
+
+_SOURCE = itemgetter(0)
+
+
+def _first_positions(citations: tuple[Citation, ...]) -> dict[str, tuple[int, int]]:
+    """Each document's first (line, column) among `citations`, whatever their order."""
+    first: dict[str, tuple[int, int]] = {}
+    for citation in citations:
+        position = (citation.line, citation.column)
+        seen = first.get(citation.source)
+        if seen is None or position < seen:
+            first[citation.source] = position
+    return first
 
 
 def _print_problem(
