@@ -481,6 +481,7 @@ class _Checks:
 
     async def cancel(self) -> None:
         """Stop every check still running (after an error)."""
+        self._uncached.clear()  # a cache query already scheduled (call_soon) asks nothing
         tasks = [*self._lookups, self._checking]
         for task in tasks:
             task.cancel()
