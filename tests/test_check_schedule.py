@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import urllib.parse
 from collections import Counter
 from collections.abc import Iterator
@@ -11,7 +12,9 @@ from pathlib import Path
 from types import MappingProxyType
 
 import pytest
-from servers import Catalogue, check_all
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from servers import Catalogue, check_all, fast_config
 
 from linkcheck.check import Checker, schedule
 from linkcheck.config import HostConfig
@@ -181,3 +184,49 @@ async def test_by_host_reads_its_input_lazily(monkeypatch: pytest.MonkeyPatch) -
     assert await anext(results) == (0, 0)
     assert consumed <= 1 + 5 + 1
     assert [item async for item, _ in results] == list(range(1, 1000))
+
+
+class _Directory:
+    """Pages /dir/<n> that answer at once, and a probe (any other path) that waits
+    until `enough` pages were asked, or `patience` seconds: then says 404."""
+
+    def __init__(self, enough: int, patience: float = 2.0) -> None:
+        self.enough, self.patience = enough, patience
+        self.pages: list[str] = []
+        self.probe_saw: int | None = None  # pages asked when the probe answered
+        self._enough = asyncio.Event()
+        app = web.Application()
+        app.router.add_get("/dir/{name}", self._answer)
+        self.server = TestServer(app, host="127.0.0.1")
+
+    async def _answer(self, request: web.Request) -> web.Response:
+        name = request.match_info["name"]
+        if name.startswith("page"):
+            self.pages.append(name)
+            if len(self.pages) >= self.enough:
+                self._enough.set()
+            body = f"<!doctype html><title>Page {name}</title><h1>{name}</h1>" + f"{name} " * 80
+            return web.Response(text=body, content_type="text/html")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._enough.wait(), self.patience)
+        self.probe_saw = len(self.pages)
+        return web.Response(status=404, text="<title>Not found</title>", content_type="text/html")
+
+
+async def test_checks_waiting_for_their_directory_s_probe_leave_the_host_working() -> None:
+    """A check whose page answered waits for its directory's soft-404 probe with
+    no request in flight: the host's next pages are asked meanwhile, and the
+    requests themselves stay within the caps."""
+    site = _Directory(enough=4)
+    await site.server.start_server()
+    try:
+        config = fast_config(host_concurrency=2, max_concurrency=8)
+        urls = [f"http://127.0.0.1:{site.server.port}/dir/page{n}" for n in range(8)]
+        async with Checker(config) as checker:
+            fetches = await check_all(checker, urls)
+    finally:
+        await site.server.close()
+    assert {fetch.verdict for fetch in fetches.values()} == {Verdict.OK}
+    assert site.probe_saw is not None
+    assert site.probe_saw >= 4  # not 2: the first two pages waiting for it
+    assert checker.extra_requests["probe"] == 1

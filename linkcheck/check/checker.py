@@ -15,6 +15,9 @@ Before all that, a doi.org link's DOI is looked up in the DOI handle API
 
 Neither the browser retry nor the probe counts in `Fetch.attempts`; both go
 through the same per-host slots as every request. `extra_requests` counts them.
+Up to `CHECKS_PER_SLOT` times as many checks as request slots run at once: a
+check waiting for its directory's probe holds no request, and without them
+the first pages of every directory left their host idle for a round trip.
 
 `check_page` judges a URL the same way from one GET and keeps the page: the
 crawler reads the pages it checks, and a `#fragment` is looked for in the
@@ -69,6 +72,8 @@ UNSEEN_REFUSALS = frozenset({401, 402})
 # Pages up to this size are parsed on the event loop (well under a millisecond):
 # handing each to a thread cost more CPU than parsing it. Larger ones go to a thread.
 PARSE_INLINE = 32 * 1024
+# Checks running per request slot (per host and in all; see the module docstring).
+CHECKS_PER_SLOT = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,8 +181,8 @@ class Checker:
             key=_host,
             run=lambda item: self._check_page(item[1], item[0]) if item[0] in pages
             else self._check_only(item[1]),
-            capacity=self._config.max_concurrency,
-            limit=self._limit,
+            capacity=CHECKS_PER_SLOT * self._config.max_concurrency,
+            limit=lambda host: CHECKS_PER_SLOT * self._limit(host),
         )
         async with aclosing(scheduled):  # closing us cancels the running checks now
             async for (url, _), (fetch, page) in scheduled:

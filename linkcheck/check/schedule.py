@@ -3,10 +3,11 @@
 Two levels, so that one slow or strict host never starves the others:
 
 - `by_host` decides which URLs get a task at all. It keeps one queue per
-  host and starts a URL only when its host has fewer chains running than its
-  `host_concurrency`, round-robin over hosts, and never more than
-  `max_concurrency` tasks at once. Queued URLs are plain items in a deque, not
-  parked tasks, so 200,000 URLs cost 200,000 strings, not tasks.
+  host and starts a URL only when its host has fewer checks running than its
+  limit (the checker's: twice `host_concurrency`, as a check may be waiting
+  without a request), round-robin over hosts, and never more than its
+  capacity (twice `max_concurrency`) at once. Queued URLs are plain items in a
+  deque, not parked tasks, so 200,000 URLs cost 200,000 strings, not tasks.
 - `HostGates` bounds each request (every hop of a redirect chain, HEAD and
   GET alike) by the host it goes to: at most `host_concurrency` in flight per
   host, at most `max_concurrency` overall, and request starts spaced by
