@@ -61,6 +61,7 @@ STREAM_BYTES = 1 << 20
 
 Warn = Callable[[str], None]
 OnDocument = Callable[[Document], None]
+OnRows = Callable[[list[Row]], None]
 
 _MEDIA_TYPES = {
     "text/html": "html",
@@ -193,10 +194,19 @@ def _expand(name: str) -> list[tuple[str, bool]]:
 class _Reader:
     """Reads local documents, each file once."""
 
-    def __init__(self, config: Config, warn: Warn, on_document: OnDocument | None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        warn: Warn,
+        on_document: OnDocument | None,
+        on_rows: OnRows | None = None,
+    ) -> None:
+        """`on_rows`: where an HTML document's citations go as fields (`html.rows`),
+        all at once, instead of being made: the collect workers send fields."""
         self._config = config
         self._warn = warn
         self._on_document = on_document
+        self._on_rows = on_rows
         self._seen: set[files.Identity] = set()
         folder = config.root_dir
         self._root = Path(os.path.abspath(folder)).as_uri().rstrip("/") + "/" if folder else None
@@ -209,19 +219,9 @@ class _Reader:
         base = self._config.base_url or Path.cwd().as_uri() + "/"
         yield from self._extract(content, Document("<stdin>", "", base, self._site_root()))
 
-    @overload
-    def file(
-        self, path: str, *, named: bool, rows: Literal[False] = False
-    ) -> Iterator[Citation]: ...
-
-    @overload
-    def file(self, path: str, *, named: bool, rows: bool) -> Iterator[Citation | list[Row]]: ...
-
-    def file(self, path: str, *, named: bool, rows: bool = False) -> Iterator[Citation | list[Row]]:
+    def file(self, path: str, *, named: bool) -> Iterator[Citation]:
         """The citations of one file; a problem raises InputError when the
-        user named the file, and is reported through `warn` otherwise. With
-        `rows`, an HTML document's come as one list of their fields
-        (`html.rows`), which the collect workers send."""
+        user named the file, and is reported through `warn` otherwise."""
         try:
             status = os.stat(path)
             if files.identity(status) in self._seen:
@@ -238,11 +238,11 @@ class _Reader:
                 with open(path, "rb") as file:
                     yield from _binary(file, document, self._warn, self._on_document)
             elif large and kind in ("", *files.LINE_KINDS):
-                yield from self._stream(path, document, rows=rows)
+                yield from self._stream(path, document)
             else:
                 with open(path, "rb") as file:
                     content = file.read()
-                yield from self._extract(content, document, rows=rows)
+                yield from self._extract(content, document)
         except OSError as error:
             self._fail(path, error, named=named)
 
@@ -255,9 +255,7 @@ class _Reader:
             raise InputError(message)
         self._warn(message)
 
-    def _extract(
-        self, content: bytes, document: Document, *, rows: bool = False
-    ) -> Iterator[Citation | list[Row]]:
+    def _extract(self, content: bytes, document: Document) -> Iterator[Citation]:
         return _extract(
             content,
             document,
@@ -265,12 +263,10 @@ class _Reader:
             config=self._config,
             warn=self._warn,
             on_document=self._on_document,
-            rows=rows,
+            on_rows=self._on_rows,
         )
 
-    def _stream(
-        self, path: str, document: Document, *, rows: bool
-    ) -> Iterator[Citation | list[Row]]:
+    def _stream(self, path: str, document: Document) -> Iterator[Citation]:
         """A large file, line by line, once its encoding is known."""
         with open(path, "rb") as file:
             binary = "" if document.kind else _binary_kind(file.read(65536))
@@ -289,7 +285,7 @@ class _Reader:
         kind = _text_kind(document.kind or sniff(head), head)
         if kind not in files.LINE_KINDS:
             with open(path, "rb") as file:
-                yield from self._extract(file.read(), replace(document, kind=kind), rows=rows)
+                yield from self._extract(file.read(), replace(document, kind=kind))
             return
         document = replace(document, kind=kind, published=_published(kind, head))
         if self._on_document is not None:
@@ -309,10 +305,10 @@ def _extract(
     config: Config,
     warn: Warn,
     on_document: OnDocument | None,
-    rows: bool = False,
-) -> Iterator[Citation | list[Row]]:
-    """The citations of `document` ('' as its kind when not known yet); an
-    HTML document's as one list of their fields with `rows`, if it has any."""
+    on_rows: OnRows | None = None,
+) -> Iterator[Citation]:
+    """The citations of `document` ('' as its kind when not known yet); with
+    `on_rows`, an HTML document's go to it as one list of their fields instead."""
     media_type = (content_type or "").partition(";")[0].strip().lower()
     kind = (
         document.kind
@@ -339,10 +335,10 @@ def _extract(
     if on_document is not None:
         on_document(document)
     if document.kind == "html":
-        if not rows:
+        if on_rows is None:
             yield from html.extract(decoded, document, resources=config.resources)
         elif found := html.rows(decoded, document, resources=config.resources):
-            yield found
+            on_rows(found)
     elif document.kind == "rst":
         from linkcheck.collect import rst  # docutils: imported for reStructuredText only
 

@@ -225,6 +225,7 @@ def _next_tag(
     start tag of `tag`, when it is not hidden and has these values, as nearly
     every element's has; else None."""
     written: dict[str, tuple[int, str]] = {}
+    end = cursor
     for name, value in values.items():  # one or two: the same tag each time
         match = _start_tag(tag, name).search(text, cursor)
         if match is None or match.lastindex is None:
@@ -234,7 +235,8 @@ def _next_tag(
         _, raw = written[name] = _value(match)
         if (html.unescape(raw) if "&" in raw else raw) != value:
             return None
-    return match.end(), written
+        end = match.end()
+    return end, written
 
 
 def _in_source_order(attribute: tuple[str, tuple[int, str]]) -> int:
@@ -298,7 +300,7 @@ def _attributes(text: str, pos: int) -> tuple[dict[str, tuple[int, str]], int]:
 def _value(match: re.Match[str]) -> tuple[int, str]:
     """The (offset, raw value) of the attribute in the groups of `_ATTRIBUTE`;
     a name alone has an empty value where it ends."""
-    group = match.lastindex  # the value's group, or 1: the name's
+    group = match.lastindex or 1  # the value's group, or 1: the name's (always there)
     return (match.end(1), "") if group == 1 else (match.start(group), match[group])
 
 

@@ -237,6 +237,7 @@ def _start(config: Config) -> None:
             config,
             lambda message: events.append(("warn", message)),
             lambda document: events.append(("document", document)),
+            lambda rows: _batch(events).extend(rows),
         ),
         events,
     )
@@ -247,16 +248,9 @@ def _read(paths: list[str]) -> list[Event]:
     reader, events = _worker
     events.clear()
     reader._seen.clear()  # the parent keeps the identities
-    batch: list[Row] = []
     for path in paths:
-        for found in reader.file(path, named=False, rows=True):
-            if not events or events[-1][1] is not batch:
-                batch = []
-                events.append(("citations", batch))
-            if isinstance(found, Citation):
-                batch.append(_ROW(found))
-            else:  # an HTML document's
-                batch += found
+        for citation in reader.file(path, named=False):  # HTML's come as rows (`_batch`)
+            _batch(events).append(_ROW(citation))
     known: dict[Any, Any] = {}  # this chunk's
     return [
         (kind, _interned(tuple(zip(*value, strict=True)), _STRINGS, known))
@@ -264,6 +258,14 @@ def _read(paths: list[str]) -> list[Event]:
         else (kind, value)
         for kind, value in events
     ]
+
+
+def _batch(events: list[Event]) -> list[Row]:
+    """The rows the last event holds, a new "citations" event's if it is not one."""
+    if not events or events[-1][0] != "citations":
+        events.append(("citations", []))
+    batch: list[Row] = events[-1][1]
+    return batch
 
 
 def _interned(columns: Columns, which: set[int], known: dict[Any, Any]) -> Columns:
