@@ -26,9 +26,13 @@ import datetime as dt
 import json
 import re
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
-from dateutil import parser as dateutil_parser
-from lxml import etree
+# Imported where a date is parsed, not here: the main process of a run parses
+# none, and every library it imports adds to its memory (docs/performance.md).
+if TYPE_CHECKING:
+    from lxml import etree
+
 
 _MONTH = (
     r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
@@ -120,6 +124,8 @@ def parse_date(value: str) -> dt.date | None:
     try:
         # Parsed twice with different defaults: a field taken from the
         # default differs between the two, so it was not written.
+        from dateutil import parser as dateutil_parser
+
         first = dateutil_parser.parse(value, default=dt.datetime(2001, 1, 1))
         second = dateutil_parser.parse(value, default=dt.datetime(2002, 2, 2))
     except (ValueError, OverflowError):
@@ -235,6 +241,8 @@ def parsed_html(text: str) -> etree._Element | None:
 
 
 def _html_date(text: str) -> dt.date | None:
+    from lxml import etree
+
     global _parsed
     _parsed = None
     parser = etree.HTMLParser(encoding="utf-8", huge_tree=True, no_network=True)

@@ -26,16 +26,19 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote
-
-from lxml import etree
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
 
 from linkcheck.check.pagetext import decode
 from linkcheck.check.target import parse_target
 from linkcheck.models import Fetch, Verdict
 from linkcheck.urls import split_fragment
+
+# Imported where a page is parsed, not here: the main process of a run parses
+# none, and every library it imports adds to its memory (docs/performance.md).
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 Anchors = frozenset[str]
 # A page's anchors, and whether they are all of them: a body cut at max_body
@@ -69,6 +72,8 @@ def html_anchors(body: bytes | str, content_type: str = "") -> Anchors:
     text = body if isinstance(body, str) else decode(body, content_type)
     if not text.strip():
         return frozenset()
+    from lxml import etree
+
     parser = etree.HTMLParser(encoding="utf-8", huge_tree=True, no_network=True)
     try:
         root = etree.fromstring(text.encode("utf-8"), parser)
@@ -154,6 +159,8 @@ def _plain(children: Iterable[Token]) -> str:
 
 @cache
 def _markdown() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
     return MarkdownIt("commonmark").enable(["table", "strikethrough"])
 
 

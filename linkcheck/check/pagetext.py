@@ -25,9 +25,15 @@ import unicodedata
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import islice
+from typing import TYPE_CHECKING
 
-from lxml import etree
 from yarl import URL
+
+# Imported where a page is parsed, not here: the main process of a run parses
+# none, and every library it imports adds to its memory (docs/performance.md).
+if TYPE_CHECKING:
+    from lxml import etree
+    from lxml.etree import _Element as Element
 
 # Elements whose text is never content.
 _NOT_TEXT = frozenset({
@@ -89,7 +95,6 @@ def decode(body: bytes, content_type: str = "") -> str:
     return body.decode("utf-8", "replace")
 
 
-Element = etree._Element
 
 
 def parse(body: bytes | str, content_type: str = "") -> PageText:
@@ -99,6 +104,8 @@ def parse(body: bytes | str, content_type: str = "") -> PageText:
     Every page checked comes here, so the elements are sorted in one pass over
     the tree, and a hidden element is told by its tag alone.
     """
+    from lxml import etree
+
     text = body if isinstance(body, str) else decode(body, content_type)
     try:
         root = etree.fromstring(text.encode("utf-8", "surrogatepass"), _parser())
@@ -147,6 +154,8 @@ def parse(body: bytes | str, content_type: str = "") -> PageText:
 
 def _parser() -> etree.HTMLParser:
     """This thread's parser: made once, since a parser serves one document at a time."""
+    from lxml import etree
+
     parser: etree.HTMLParser | None = getattr(_PARSERS, "parser", None)
     if parser is None:
         parser = _PARSERS.parser = etree.HTMLParser(encoding="utf-8", no_network=True)

@@ -48,7 +48,7 @@ from typing import BinaryIO, Literal, overload
 from urllib.parse import urlsplit
 
 from linkcheck import dates
-from linkcheck.collect import encoding, files, html, markdown, pool, sitemap, text, urllist
+from linkcheck.collect import encoding, files, html, pool, sitemap, text, urllist
 from linkcheck.collect.common import normalise_newlines
 from linkcheck.collect.files import KINDS, STDIN
 from linkcheck.collect.model import Document, InputError, Row
@@ -358,6 +358,8 @@ def _blocks(
     """Citations of a document of `files.LINE_KINDS`, which `blocks()` reads
     (afresh at each call)."""
     if document.kind == "markdown":
+        from linkcheck.collect import markdown  # markdown-it: only where documents are read
+
         return markdown.extract(blocks, document, resources=config.resources)
     if document.kind == "urls":
         return urllist.extract(blocks(), document)

@@ -18,8 +18,6 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 
-import charset_normalizer
-
 BINARY = "binary content (NUL bytes)"
 UNKNOWN = "cannot determine the text encoding"
 
@@ -77,6 +75,8 @@ def charset_parameter(content_type: str | None) -> str | None:
 
 def detect(sample: bytes) -> str:
     """The encoding charset-normalizer finds for `sample`, when unambiguous."""
+    import charset_normalizer  # only for the rare document that needs it: 3.6 MB
+
     results = charset_normalizer.from_bytes(sample)
     best = results.best()
     if best is None:

@@ -19,14 +19,17 @@ import html
 import re
 from collections.abc import Callable, Iterable, Iterator
 from functools import cache
-from typing import NamedTuple, TypeVar
-
-from lxml import etree
+from typing import TYPE_CHECKING, NamedTuple, TypeVar
 
 from linkcheck.collect.common import LineIndex, collapse, normalise_newlines, shorten
 from linkcheck.collect.model import Document, Row
 from linkcheck.dates import access_dates, may_hold_access_date, parsed_html
 from linkcheck.models import Citation
+
+# Imported where a page is parsed, not here: the main process of a run parses
+# none, and every library it imports adds to its memory (docs/performance.md).
+if TYPE_CHECKING:
+    from lxml import etree
 
 _LINKS = {"a": ("href",), "area": ("href",)}
 # Where an access date next to a link is looked for: a list item whole, else
@@ -122,6 +125,8 @@ def _extract(
 
 
 def parse(text: str) -> etree._Element | None:
+    from lxml import etree
+
     parser = etree.HTMLParser(encoding="utf-8", huge_tree=True, no_network=True)
     try:
         return etree.fromstring(text.encode("utf-8"), parser)
@@ -140,6 +145,8 @@ def _links(text: str, root: etree._Element, *, resources: bool) -> Iterator[_Fie
     cursor = 0
     blocks: dict[etree._Element, _Block] = {}
     # lxml's text serialisation: the document's text as itertext() joins it, in C
+    from lxml import etree
+
     dated = may_hold_access_date(etree.tostring(root, method="text", encoding=str, with_tail=False))
     hiding = [
         (opening, closing, final)

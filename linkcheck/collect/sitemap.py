@@ -23,8 +23,6 @@ from collections.abc import Callable, Iterator
 from typing import BinaryIO
 from xml.sax.saxutils import escape
 
-from lxml import etree
-
 from linkcheck.collect.model import Document
 from linkcheck.models import Citation
 
@@ -57,6 +55,8 @@ def sniff(head: bytes) -> bool:
 
 def extract(stream: BinaryIO, document: Document, warn: Warn) -> Iterator[Citation]:
     """The citations of the sitemap that `stream` (seekable) holds."""
+    from lxml import etree  # where a page is parsed only (collect/html.py)
+
     magic = stream.read(2)
     stream.seek(0)
     packed = magic == GZIP_MAGIC

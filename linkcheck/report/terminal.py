@@ -15,21 +15,16 @@ from dataclasses import dataclass
 from itertools import repeat
 from operator import itemgetter
 from types import TracebackType
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
 
 from linkcheck.models import Citation, Fetch, Report, Result, Verdict
 from linkcheck.report import view
+
+if TYPE_CHECKING:  # rich.progress is imported only when a bar is shown
+    from rich.progress import TaskID
 
 STYLE = {
     Verdict.OK: "green",
@@ -52,6 +47,15 @@ class ProgressBar:
     crawled and frontier size; a context manager."""
 
     def __init__(self, console: Console) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
         self._bar = Progress(
             TextColumn("{task.description}"),
             BarColumn(),
