@@ -38,7 +38,15 @@ from linkcheck.collect.files import STDIN
 from linkcheck.collect.pool import Waiting
 from linkcheck.config import Config
 from linkcheck.crawl import Crawler, CrawlProgress, plan
-from linkcheck.models import Citation, Fetch, Report, Result, Snapshot, Verdict
+from linkcheck.models import (
+    Citation,
+    CitationColumns,
+    Fetch,
+    Report,
+    Result,
+    Snapshot,
+    Verdict,
+)
 from linkcheck.store import Store, StoreError, archive_key
 from linkcheck.urls import UrlFilter, fetch_key, normalise
 
@@ -127,13 +135,13 @@ def dated(citations: Iterable[Read], config: Config) -> Iterator[Read]:
 class _Catalogue:
     """Citations grouped by URL as cited, and those URLs grouped by request chain."""
 
-    by_url: dict[str, list[Citation]] = field(default_factory=dict)
+    by_url: dict[str, CitationColumns] = field(default_factory=dict)
     by_fetch: dict[str, list[str]] = field(default_factory=dict)
     documents: set[str] = field(default_factory=set)
     # told each fetch key when it is first cited: checks start while reading goes on
     on_new_key: Callable[[str], None] | None = None
     # resolved → its URL's list in by_url: a URL is cited many times and normalised once
-    _cited: dict[str, list[Citation]] = field(default_factory=dict)
+    _cited: dict[str, CitationColumns] = field(default_factory=dict)
 
     def add(self, citation: Citation) -> None:
         self.documents.add(citation.source)
@@ -143,14 +151,15 @@ class _Catalogue:
         else:
             cited.append(citation)
 
-    def _first(self, citation: Citation) -> list[Citation]:
+    def _first(self, citation: Citation) -> CitationColumns:
         """`citation` added, the first of its `resolved`: its URL's list in `by_url`."""
         url = normalise(citation.resolved)
         cited = self.by_url.get(url)
         if cited is not None:
             cited.append(citation)
             return cited
-        cited = self.by_url[url] = [citation]
+        cited = self.by_url[url] = CitationColumns()
+        cited.append(citation)
         key = fetch_key(url)
         urls = self.by_fetch.get(key)
         if urls is not None:
@@ -170,7 +179,7 @@ class _Catalogue:
             Result(
                 url=url,
                 fetch=overrides.get(url) or fetches[key],
-                citations=tuple(self.by_url[url]),
+                citations=self.by_url[url].freeze(),
             )
             for key, urls in self.by_fetch.items()
             if key in fetches

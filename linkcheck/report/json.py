@@ -22,6 +22,7 @@ from typing import Any
 from linkcheck import __version__
 from linkcheck.models import (
     Citation,
+    Citations,
     Comparison,
     Drift,
     Fetch,
@@ -248,16 +249,17 @@ def _encode_result(
     return ",\n    ".join(citations)
 
 
-def _encode_citations(citations: tuple[Citation, ...], encodings: _Encodings) -> list[str]:
+def _encode_citations(citations: Citations, encodings: _Encodings) -> list[str]:
     """A result's `citations` (`_citation` each) as json.dumps writes them three
-    deep, unjoined: the bulk of a large report, so one f-string per citation."""
+    deep, unjoined: the bulk of a large report, so one f-string per citation,
+    read from the columns."""
     heads, ends, written = encodings.heads, encodings.ends, encodings.written
     written.clear()
     return [
-        f'{heads[citation.source]}{citation.line},\n     "column": {citation.column},'
-        f'\n     "text": {_encode_string(citation.text)},'
-        f'\n     "written": {written[citation.url]}{ends[citation.cited_on]}'
-        for citation in citations
+        f'{heads[source]}{line},\n     "column": {column},'
+        f'\n     "text": {_encode_string(text)},'
+        f'\n     "written": {written[url]}{ends[cited_on]}'
+        for source, line, column, text, url, _, cited_on in citations.rows()
     ]
 
 
@@ -358,7 +360,7 @@ def _result_from(item: dict[str, Any]) -> Result:
         elapsed_ms=item["elapsed_ms"],
         suggestion=item["suggestion"],
     )
-    citations = tuple(
+    citations = Citations(
         Citation(
             source=citation["source"],
             line=citation["line"],

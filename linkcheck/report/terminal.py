@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import repeat
 from operator import itemgetter
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.markup import escape
 
-from linkcheck.models import Citation, Fetch, Report, Result, Verdict
+from linkcheck.models import Citation, Citations, Fetch, Report, Result, Verdict
 from linkcheck.report import view
 
 if TYPE_CHECKING:  # rich.progress is imported only when a bar is shown
@@ -154,13 +155,19 @@ def _listing(report: Report, fail_on: frozenset[Verdict]) -> tuple[list[_Problem
     """The first `LISTED_AT_MOST` problems in document order (by document, then
     the position of their first citation); how many more; in how many documents."""
     results: dict[str, Result] = {}
-    keys: list[tuple[str, tuple[int, int], str]] = []  # (source, first (line, column), url)
-    for result in report.results:
-        if view.is_listed(result, fail_on):
-            results[result.url] = result
-            first = _first_positions(result.citations)
-            keys += zip(first, first.values(), repeat(result.url))
-    chosen = heapq.nsmallest(LISTED_AT_MOST, keys)
+    problems: Counter[str] = Counter()  # per document
+
+    def keys() -> Iterator[tuple[str, tuple[int, int], str]]:
+        """(source, first (line, column), url) of each problem: streamed, since a
+        large run has hundreds of thousands and only the first few are kept."""
+        for result in report.results:
+            if view.is_listed(result, fail_on):
+                results[result.url] = result
+                first = _first_positions(result.citations)
+                problems.update(first.keys())
+                yield from zip(first, first.values(), repeat(result.url))
+
+    chosen = heapq.nsmallest(LISTED_AT_MOST, keys())
     listed = []
     for source, _, url in chosen:
         result = results[url]
@@ -168,21 +175,21 @@ def _listing(report: Report, fail_on: frozenset[Verdict]) -> tuple[list[_Problem
             (c for c in result.citations if c.source == source), key=lambda c: (c.line, c.column)
         )
         listed.append(_Problem(source, result, here))
-    unlisted = Counter(map(_SOURCE, keys)) - Counter(map(_SOURCE, chosen))
-    return listed, len(keys) - len(chosen), len(unlisted)
+    unlisted = problems - Counter(map(_SOURCE, chosen))
+    return listed, problems.total() - len(chosen), len(unlisted)
 
 
 _SOURCE = itemgetter(0)
 
 
-def _first_positions(citations: tuple[Citation, ...]) -> dict[str, tuple[int, int]]:
+def _first_positions(citations: Citations) -> dict[str, tuple[int, int]]:
     """Each document's first (line, column) among `citations`, whatever their order."""
     first: dict[str, tuple[int, int]] = {}
-    for citation in citations:
-        position = (citation.line, citation.column)
-        seen = first.get(citation.source)
+    for source, line, column, _, _, _, _ in citations.rows():
+        position = (line, column)
+        seen = first.get(source)
         if seen is None or position < seen:
-            first[citation.source] = position
+            first[source] = position
     return first
 
 
