@@ -357,14 +357,13 @@ class Store:
         served = served or {}
         at = _stamp(report.started)
         results: list[Result] = []
-        rows = []
-        newly, recovered, still = [], [], []
-        with self._connect() as db, _transaction(db):
-            previous = db.execute("SELECT finished FROM runs ORDER BY id DESC LIMIT 1").fetchone()
-            run_id = db.execute(
-                "INSERT INTO runs (started, finished, complete) VALUES (?, ?, ?)",
-                (at, _stamp(report.finished), int(report.complete)),
-            ).lastrowid
+        newly: list[str] = []
+        recovered: list[str] = []
+        still: list[str] = []
+
+        def rows(db: sqlite3.Connection, run_id: int | None) -> Iterator[tuple[object, ...]]:
+            """Each result's row, made as it is inserted (a run may have 200,000), and
+            its history and change since the previous run noted on the way."""
             for result in report.results:
                 fails = result.verdict in fail_on
                 key = fetch_key(result.url)
@@ -372,7 +371,7 @@ class Store:
                 before, streak = _walk(db, result.url, fail_on, whole_streak=fails)
                 history = _history(_utc(report.started), fails, cached_at, streak, confirm)
                 results.append(replace(result, history=history))
-                rows.append(_row(run_id, result, key, at, history))
+                yield _row(run_id, result, key, at, history)
                 if before is not None:
                     was_failing = before in fail_on
                     if fails:
@@ -381,11 +380,18 @@ class Store:
                         recovered.append(result.url)
                 elif fails:
                     newly.append(result.url)
+
+        with self._connect() as db, _transaction(db):
+            previous = db.execute("SELECT finished FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+            run_id = db.execute(
+                "INSERT INTO runs (started, finished, complete) VALUES (?, ?, ?)",
+                (at, _stamp(report.finished), int(report.complete)),
+            ).lastrowid
             db.executemany(
                 "INSERT OR REPLACE INTO checks (run_id, url, fetch_key, at, fetched, cached,"
                 " verdict, status, reason, final_url, suggestion, redirects, archive_url,"
                 " archive_reason, confirmed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
+                rows(db, run_id),
             )
             db.executemany(
                 "INSERT OR REPLACE INTO archive_lookups (url, cited_on, looked_up, snapshot_url,"
