@@ -103,7 +103,7 @@ class Citations(Sequence[Citation]):
         return made
 
     def __len__(self) -> int:
-        return len(self._gathered.source)
+        return len(self._gathered)
 
     def __iter__(self) -> Iterator[Citation]:
         return iter(Citation.many(self._gathered.columns()))
@@ -122,7 +122,7 @@ class Citations(Sequence[Citation]):
     def __getitem__(self, index: int | slice) -> Citation | tuple[Citation, ...]:
         if isinstance(index, slice):
             return tuple(self)[index]
-        return Citation(*(column[index] for column in self._gathered.columns()))
+        return self._gathered.citation(index)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Sequence) or isinstance(other, str):
@@ -143,40 +143,45 @@ class CitationColumns:
     """Citations gathered by appending (the runner's catalogue gathers each
     URL's while reading), for `Citations`: `freeze`, and nothing is appended after.
 
-    Four columns always: the source and text (strings shared with other
-    citations) and two arrays of 4-byte line and column numbers. The rest
-    only once a citation needs them: `urls` while every URL as written is
+    Two columns always, each holding two fields in turn (one list and one
+    array for a URL cited once, as a crawl's pages mostly are): `places`,
+    each citation's source and text (strings shared with other citations),
+    and `positions`, its line and column as 4-byte numbers. The rest only
+    once a citation needs them: `urls` while every URL as written is
     `written` (a URL cited absolutely, as it mostly is), `resolved` while
     every resolved URL is its URL as written, `cited_on` while none is dated.
     """
 
-    __slots__ = ("cited_on", "column", "line", "resolved", "source", "text", "urls", "written")
+    __slots__ = ("cited_on", "places", "positions", "resolved", "urls", "written")
 
     def __init__(self) -> None:
-        self.source: list[str] = []
-        self.line, self.column = array("I"), array("I")
-        self.text: list[str] = []
+        self.places: list[str] = []
+        self.positions = array("I")
         self.written = ""
         self.urls: list[str] | None = None
         self.resolved: list[str] | None = None
         self.cited_on: list[dt.date | None] | None = None
 
+    def __len__(self) -> int:
+        return len(self.positions) >> 1
+
     def append(self, citation: Citation) -> None:
         url, resolved, cited_on = citation.url, citation.resolved, citation.cited_on
-        count = len(self.source)
+        count = len(self.positions) >> 1  # len(self), without a call per citation
         if self.urls is None and url != self.written:
             if count:
                 self.urls = [self.written] * count  # the first to differ: a column of its own
             else:
                 self.written = url
         if resolved is not url and self.resolved is None:
-            self.resolved = list(self.columns()[4])
+            self.resolved = [self.written] * count if self.urls is None else self.urls.copy()
         if cited_on is not None and self.cited_on is None:
             self.cited_on = [None] * count
-        self.source.append(citation.source)
-        self.line.append(citation.line)
-        self.column.append(citation.column)
-        self.text.append(citation.text)
+        places, positions = self.places, self.positions
+        places.append(citation.source)
+        places.append(citation.text)
+        positions.append(citation.line)
+        positions.append(citation.column)
         if self.urls is not None:
             self.urls.append(url)
         if self.resolved is not None:
@@ -186,12 +191,27 @@ class CitationColumns:
 
     def columns(self) -> tuple[Sequence[Any], ...]:
         """One sequence per field of `Citation`, in order, all as long."""
-        count = len(self.source)
+        count = len(self)
+        places, positions = self.places, self.positions
         urls = [self.written] * count if self.urls is None else self.urls
         return (
-            self.source, self.line, self.column, self.text, urls,
+            places[0::2], positions[0::2], positions[1::2], places[1::2], urls,
             urls if self.resolved is None else self.resolved,
             [None] * count if self.cited_on is None else self.cited_on,
+        )  # fmt: skip
+
+    def citation(self, index: int) -> Citation:
+        """The citation at `index` (negative from the end), as `Citation(*row)`."""
+        count = len(self)
+        if not -count <= index < count:
+            raise IndexError("citation index out of range")
+        index %= count
+        url = self.written if self.urls is None else self.urls[index]
+        return Citation(
+            self.places[2 * index], self.positions[2 * index], self.positions[2 * index + 1],
+            self.places[2 * index + 1], url,
+            url if self.resolved is None else self.resolved[index],
+            None if self.cited_on is None else self.cited_on[index],
         )  # fmt: skip
 
     def freeze(self) -> Citations:

@@ -40,6 +40,12 @@ def test_citations_read_back_as_given(given: tuple[Citation, ...]) -> None:
     assert len(citations) == len(given)
     assert [citations[i] for i in range(len(given))] == list(given)
     assert citations[-1:] == given[-1:]
+    backwards = range(-1, -len(given) - 1, -1)
+    assert [citations[i] for i in backwards] == [given[i] for i in backwards]
+    with pytest.raises(IndexError):
+        citations[len(given)]
+    with pytest.raises(IndexError):
+        citations[-len(given) - 1]
     assert citations == given
     assert given == citations
     assert citations == list(given)
@@ -68,5 +74,3 @@ def test_citations_differ_from_other_values() -> None:
     assert citations != (RELATIVE,)
     assert citations != "a.md"
     assert citations != 1
-    with pytest.raises(IndexError):
-        citations[1]
