@@ -79,7 +79,6 @@ class Citation:
         return made
 
 
-
 class Citations(Sequence[Citation]):
     """Every citation of one URL (a `Result`'s), held column by column.
 

@@ -140,7 +140,7 @@ class _Catalogue:
     documents: set[str] = field(default_factory=set)
     # told each fetch key when it is first cited: checks start while reading goes on
     on_new_key: Callable[[str], None] | None = None
-    # resolved → its URL's list in by_url: a URL is cited many times and normalised once
+    # resolved → its URL's citations in by_url: a URL is cited many times, normalised once
     _cited: dict[str, CitationColumns] = field(default_factory=dict)
 
     def add(self, citation: Citation) -> None:
@@ -152,7 +152,7 @@ class _Catalogue:
             cited.append(citation)
 
     def _first(self, citation: Citation) -> CitationColumns:
-        """`citation` added, the first of its `resolved`: its URL's list in `by_url`."""
+        """`citation` added, the first of its `resolved`: its URL's citations in `by_url`."""
         url = normalise(citation.resolved)
         cited = self.by_url.get(url)
         if cited is not None:
