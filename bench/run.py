@@ -4,11 +4,12 @@
 
 Each run of a tool starts a fresh farm (so its request counts are that run's
 alone), checks the scenario's corpus at the same caps for every tool, then
-stops the farm. Figures are medians over the runs; the farm's counts give
-the requests per distinct URL, the request keys asked more than once, and
-the peak requests in flight on one host. Results are merged into
-bench/.work/results.json (results-small.json with --small) and the table is
-also written as Markdown to results.md beside it, for docs/performance.md.
+stops the farm; the tools take turns, run by run. Figures are medians over
+the runs; the farm's counts give the requests per distinct URL, the request
+keys asked more than once, and the peak requests in flight on one host.
+Results are merged into bench/.work/results.json (results-small.json with
+--small) and the table is also written as Markdown to results.md beside it,
+for docs/performance.md.
 """
 
 from __future__ import annotations
@@ -130,25 +131,43 @@ def one_run(tool: Tool, scenario: Scenario, corpus: Path, truth: dict[str, Any],
     return record
 
 
-def run_scenario(tool: Tool, scenario: Scenario, runs: int, small: bool) -> dict[str, Any]:
-    """Every run of one tool on one scenario, and their medians."""
+def run_scenario(
+    tools: list[Tool], scenario: Scenario, runs: int, small: bool
+) -> dict[str, dict[str, Any]]:
+    """Every run of each tool on one scenario, and their medians, by tool.
+
+    The tools take turns (run 1 of each, then run 2 of each, ...): this
+    machine's speed drifts by 5-15% within an hour, and a tool's runs in a
+    block would give the drift to one tool only.
+    """
     corpus, truth = ensure(scenario.spec, WORK / "corpus")
-    workdir = WORK / ("runs-small" if small else "runs") / scenario.name / tool.name
-    shutil.rmtree(workdir, ignore_errors=True)
-    workdir.mkdir(parents=True)
-    if tool.command(corpus / "docs", workdir / "probe.json", scenario.warm) is None:
-        return {"status": "n/a (no cache yet)", "runs": []}
-    records: list[dict[str, Any]] = []
-    if scenario.warm:  # fill the cache; not timed
-        warmup = one_run(tool, scenario, corpus, truth, workdir, "warmup")
-        if "error" in warmup:
-            return {"status": f"n/a (warm-up failed: {warmup['error']})", "runs": [warmup]}
+    summaries: dict[str, dict[str, Any]] = {}
+    ready: list[tuple[Tool, Path]] = []
+    for tool in tools:
+        workdir = WORK / ("runs-small" if small else "runs") / scenario.name / tool.name
+        shutil.rmtree(workdir, ignore_errors=True)
+        workdir.mkdir(parents=True)
+        if tool.command(corpus / "docs", workdir / "probe.json", scenario.warm) is None:
+            summaries[tool.name] = {"status": "n/a (no cache yet)", "runs": []}
+            continue
+        if scenario.warm:  # fill the cache; not timed
+            warmup = one_run(tool, scenario, corpus, truth, workdir, "warmup")
+            if "error" in warmup:
+                status = f"n/a (warm-up failed: {warmup['error']})"
+                summaries[tool.name] = {"status": status, "runs": [warmup]}
+                continue
+        ready.append((tool, workdir))
+    records: dict[str, list[dict[str, Any]]] = {tool.name: [] for tool, _ in ready}
     for n in range(1, runs + 1):
-        record = one_run(tool, scenario, corpus, truth, workdir, f"run{n}")
-        records.append(record)
-        outcome = record.get("error") or f"{record['wall_s']:.2f} s, {record['cpu_s']:.2f} s CPU"
-        print(f"  {scenario.name} {tool.name} run {n}/{runs}: {outcome}", file=sys.stderr)
-    return summarise(records, truth, scenario.warm)
+        for tool, workdir in ready:
+            record = one_run(tool, scenario, corpus, truth, workdir, f"run{n}")
+            records[tool.name].append(record)
+            timed = f"{record.get('wall_s', 0):.2f} s, {record.get('cpu_s', 0):.2f} s CPU"
+            outcome = record.get("error") or timed
+            print(f"  {scenario.name} {tool.name} run {n}/{runs}: {outcome}", file=sys.stderr)
+    for tool, _ in ready:
+        summaries[tool.name] = summarise(records[tool.name], truth, scenario.warm)
+    return summaries
 
 
 def summarise(records: list[dict[str, Any]], truth: dict[str, Any], warm: bool) -> dict[str, Any]:
@@ -353,12 +372,12 @@ def main(argv: list[str] | None = None) -> int:
         entry.update(
             title=scenario.title, ideal_s=scenario.ideal_s(), latency_ms=scenario.latency_ms
         )
-        for tool in chosen.values():
-            summary = run_scenario(tool, scenario, args.runs, args.small)
+        summaries = run_scenario(list(chosen.values()), scenario, args.runs, args.small)
+        for name, summary in summaries.items():
             summary["measured"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
             summary["revision"] = revision()
-            entry["tools"][tool.name] = summary
-            results_path.write_text(json.dumps(results, indent=1) + "\n")  # after every step
+            entry["tools"][name] = summary
+        results_path.write_text(json.dumps(results, indent=1) + "\n")  # after every scenario
 
     rows = table_rows(results)
     report = [render_text(rows), "", *targets(results)]
