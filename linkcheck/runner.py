@@ -637,19 +637,18 @@ async def _archives(
                 history.cached_archives, reusable, config.cache.archive_max_age, now
             )
 
-    def reused(result: Result) -> Snapshot | str | None:
-        # Not asked when nothing is stored: an archive key reads every citation.
-        return stored.get(archive_key(result)) if stored else None
-
-    pending = [result for result in results if reused(result) is None]
+    # Each result's stored answer, once: an archive key reads every citation, so
+    # none is made when nothing is stored.
+    reused: list[Snapshot | str | None] = [None] * len(results)
+    if stored:
+        reused = [stored.get(archive_key(result)) for result in results]
+    pending = [result for result, found in zip(results, reused, strict=True) if found is None]
     fresh = await add_archives(pending, config, warn=warn, client=client)
     looked_up.extend(fresh)
     by_url = {result.url: result for result in fresh}
     return tuple(
-        by_url.get(result.url, result)
-        if (found := reused(result)) is None
-        else _from_archive_cache(result, found)
-        for result in results
+        by_url.get(result.url, result) if found is None else _from_archive_cache(result, found)
+        for result, found in zip(results, reused, strict=True)
     )
 
 

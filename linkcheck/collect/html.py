@@ -141,12 +141,12 @@ def links(text: str, root: etree._Element, *, resources: bool) -> Iterator[Link]
 
 def _links(text: str, root: etree._Element, *, resources: bool) -> Iterator[_Fields]:
     """The fields of `links`, which `extract` reads without making a `Link` of each."""
+    from lxml import etree
+
     wanted = _RESOURCES if resources else _LINKS
     cursor = 0
     blocks: dict[etree._Element, _Block] = {}
     # lxml's text serialisation: the document's text as itertext() joins it, in C
-    from lxml import etree
-
     dated = may_hold_access_date(etree.tostring(root, method="text", encoding=str, with_tail=False))
     hiding = [
         (opening, closing, final)
