@@ -11,6 +11,12 @@ process of its own: Linux counts in a process's peak RSS the memory of the
 process it was forked from, up to its exec, so a checker forked straight from
 the runner (which has read a large JSON report or two by then) would show
 the runner's peak instead of its own.
+
+Peak RSS from `wait4` is that of the checker's largest process only. The launcher
+also samples, every `SAMPLE_S` while it waits (see `_TreeSampler`), the sum of PSS (proportional set
+size: each shared page split between the processes that map it) over the
+checker and all its descendants (`/proc/PID/smaps_rollup`), and keeps the peak:
+the memory of the whole process tree, counted once.
 """
 
 from __future__ import annotations
@@ -29,6 +35,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Self
 
+SAMPLE_S = 0.05  # the tree's PSS is sampled this often, at most
+# The sampler's CPU time, at most, as a share of one core. A sample costs about 1 ms per
+# 100 MB of the tree's RSS (the kernel walks each process's page tables): a tree of 1 GB
+# is sampled every 0.2 s instead.
+SAMPLER_SHARE = 0.05
+
 
 @dataclass(frozen=True, slots=True)
 class Measurement:
@@ -39,6 +51,8 @@ class Measurement:
     max_rss_mb: float
     returncode: int
     timed_out: bool
+    tree_pss_mb: float | None = None  # None: not sampled (killed, or smaps_rollup unreadable)
+    sampler_cpu_s: float | None = None  # the launcher's sampling thread's own CPU time
 
 
 def measure(cmd: list[str], cwd: Path, log: Path, timeout: float) -> Measurement:
@@ -79,6 +93,8 @@ def measure(cmd: list[str], cwd: Path, log: Path, timeout: float) -> Measurement
         max_rss_mb=own["max_rss_kib"] / 1024,
         returncode=proc.returncode,
         timed_out=timed_out.is_set(),
+        tree_pss_mb=None if own.get("tree_pss_kib") is None else own["tree_pss_kib"] / 1024,
+        sampler_cpu_s=own.get("sampler_cpu_s"),
     )
 
 
@@ -90,9 +106,82 @@ def _launch(usage_file: str, cmd: list[str]) -> int:
     """Start `cmd` (vfork and exec: nothing of this process is copied), wait for it,
     write its resource usage to `usage_file` and return its exit code."""
     pid = os.posix_spawnp(cmd[0], cmd, os.environ)
-    _, status, usage = os.wait4(pid, 0)
-    Path(usage_file).write_text(json.dumps(_usage(usage)))
+    sampler = _TreeSampler(pid)
+    sampler.start()
+    _, status, usage = os.wait4(pid, 0)  # the GIL is released while waiting
+    sampler.stop()
+    own = _usage(usage) | {"tree_pss_kib": sampler.peak_kib, "sampler_cpu_s": sampler.cpu_s}
+    Path(usage_file).write_text(json.dumps(own))
     return os.waitstatus_to_exitcode(status)
+
+
+class _TreeSampler(threading.Thread):
+    """Samples the summed PSS of `root` and its descendants every `SAMPLE_S` (less often if
+    a sample costs more than `SAMPLER_SHARE` of that); keeps the peak.
+
+    Processes come and go between reading a `children` list and a `smaps_rollup`:
+    those that vanish are skipped. `peak_kib` stays None if no `smaps_rollup` could be
+    read (an old kernel, or no permission).
+    """
+
+    def __init__(self, root: int) -> None:
+        super().__init__(name="tree-pss", daemon=True)
+        self.root = root
+        self.peak_kib: int | None = None
+        self.cpu_s = 0.0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while True:
+            before = time.thread_time()
+            total = _tree_pss_kib(self.root)
+            if total is not None and (self.peak_kib is None or total > self.peak_kib):
+                self.peak_kib = total
+            cost = time.thread_time() - before  # mostly the kernel's walk of the page tables
+            if self._done.wait(max(SAMPLE_S, cost / SAMPLER_SHARE)):
+                break
+        self.cpu_s = time.thread_time()
+
+    def stop(self) -> None:
+        """Called once the root is reaped: no more samples (its pid may be reused)."""
+        self._done.set()
+        self.join()
+
+
+def _tree_pss_kib(root: int) -> int | None:
+    """PSS summed over `root` and its descendants, in KiB; None if none could be read."""
+    total: int | None = None
+    for pid in _descendants(root):
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", "rb") as rollup:
+                text = rollup.read()
+        except OSError:  # gone, or not readable
+            continue
+        start = text.find(b"\nPss:")
+        if start < 0:  # an unknown format
+            continue
+        with suppress(ValueError):  # not "<number> kB"
+            total = (total or 0) + int(text[start + 5 : text.index(b"kB", start)])
+    return total
+
+
+def _descendants(root: int) -> list[int]:
+    """`root` and every process below it, from each thread's `children` list."""
+    found, pending = [], [root]
+    while pending:
+        pid = pending.pop()
+        found.append(pid)
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:  # gone
+            continue
+        for task in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{task}/children", "rb") as children:
+                    pending += map(int, children.read().split())
+            except OSError:
+                continue
+    return found
 
 
 def _kill_group(pid: int) -> None:

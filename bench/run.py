@@ -177,13 +177,15 @@ def summarise(records: list[dict[str, Any]], truth: dict[str, Any], warm: bool) 
         status = f"{'n/a (warm runs' if warm else '(runs'} failed: {records[0]['error']})"
         return {"status": status, "runs": records}
 
-    def median(key: str) -> float:
-        return float(statistics.median(r[key] for r in done))
+    def median(key: str) -> float | None:
+        """Over the runs that have the figure (the tree's PSS may be missing); None if none."""
+        values = [r[key] for r in done if r.get(key) is not None]
+        return float(statistics.median(values)) if values else None
 
     return {
         "status": "ok" if len(done) == len(records) else f"{len(records) - len(done)} runs failed",
-        **{key: median(key) for key in ("wall_s", "cpu_s", "max_rss_mb", "farm_cpu_s",
-                                        "req_per_url", "missed")},
+        **{key: median(key) for key in ("wall_s", "cpu_s", "max_rss_mb", "tree_pss_mb",
+                                        "farm_cpu_s", "req_per_url", "missed")},
         "repeated": max(r["repeated"] for r in done),
         "load_before": max(r["load_before"] for r in done),
         "peak_host_in_flight": max(r["peak_host_in_flight"] for r in done),
@@ -220,8 +222,13 @@ def revision() -> str:
 
 # ---- the table ----
 
-_HEAD = ("scenario", "tool", "wall s", "CPU s", "RSS MB", "farm CPU s", "req/URL", "repeated",
-         "peak/host", "ideal s", "wall/ideal", "broken", "moved", "counts")  # fmt: skip
+_HEAD = ("scenario", "tool", "wall s", "CPU s", "RSS MB", "tree MB", "farm CPU s", "req/URL",
+         "repeated", "peak/host", "ideal s", "wall/ideal", "broken", "moved", "counts")  # fmt: skip
+
+
+def _mb(value: float | None) -> str:
+    """Megabytes, whole; "-" when not measured (results from before the figure existed)."""
+    return "-" if value is None else f"{value:.0f}"
 
 
 def _row(name: str, tool: str, entry: dict[str, Any], ideal: float | None) -> list[str]:
@@ -234,7 +241,8 @@ def _row(name: str, tool: str, entry: dict[str, Any], ideal: float | None) -> li
         tool,
         f"{entry['wall_s']:.2f}",
         f"{entry['cpu_s']:.2f}",
-        f"{entry['max_rss_mb']:.0f}",
+        _mb(entry["max_rss_mb"]),
+        _mb(entry.get("tree_pss_mb")),
         f"{entry['farm_cpu_s']:.2f}",
         f"{entry['req_per_url']:.2f}",
         str(entry["repeated"]),
