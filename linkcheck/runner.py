@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar, overload
 from urllib.parse import urlsplit
 
+from linkcheck.archive import LIVE, to_look_up
 from linkcheck.archive.client import ArchiveClient
 from linkcheck.archive.drift import add_drift
-from linkcheck.archive.lookup import LIVE, add_archives, to_look_up
+from linkcheck.archive.lookup import add_archives
 from linkcheck.check import Checker, FetchError, Page
 from linkcheck.check.anchors import Fragments
 from linkcheck.check.processes import CheckProcesses, how_many

@@ -35,8 +35,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from linkcheck.archive import DEFINITIVE
-from linkcheck.archive.lookup import LIVE, cited_on
+from linkcheck.archive import DEFINITIVE, LIVE, cited_on
 from linkcheck.config import CacheConfig, ConfirmConfig
 from linkcheck.models import (
     Comparison,

@@ -8,8 +8,10 @@ citation date, the latest 200 capture. A capture of a 404 is never chosen.
 
 Modules:
 
-- here: the `Archive` protocol (one method, an optional snapshot), the
-  reasons there may be none (`NoSnapshot`), the selection rule;
+- here: which results are looked up (`asks_archives`, below), the `Archive`
+  protocol (one method, an optional snapshot), the reasons there may be none
+  (`NoSnapshot`), the selection rule; nothing here imports aiohttp, so a
+  run that looks nothing up never does;
 - `client`: the archive stage's own small aiohttp session: the check stage's
   address guard, its one retry rule, and a cap and pace per archive;
 - `wayback`: the Wayback Machine's CDX API, its availability API as fallback;
@@ -20,6 +22,19 @@ Modules:
 
 An archive that is down or rate limited never changes a verdict: it becomes
 an `archive_reason` and a warning.
+
+Which results (`[archive] lookup`):
+
+- `failing` (the default): verdicts that mean the page cannot be read as
+  cited: broken, soft_404, fragment_missing, blocked, timeout, error;
+- `all`: every http(s) result; `never`: none;
+- and with `drift`, unless `lookup` is `never`, every live http(s) result with
+  a citation date (content drift needs the snapshot from then);
+- and with `save_missing`, every live http(s) result (a capture is requested
+  when no archive has one).
+
+Skipped results never are: a mailto: link, an excluded URL or a private
+address has no business being sent to a public archive.
 """
 
 from __future__ import annotations
@@ -28,8 +43,10 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import urlsplit
 
-from linkcheck.models import Snapshot
+from linkcheck.config import Config
+from linkcheck.models import Result, Snapshot, Verdict
 
 NOT_ARCHIVED = "not archived"
 ONLY_NON_200 = "only non-200 captures"
@@ -38,6 +55,18 @@ RATE_LIMITED = "rate limited"
 DEFINITIVE = frozenset({NOT_ARCHIVED, ONLY_NON_200})
 
 TIMESTAMP_FORMAT = "%Y%m%d%H%M%S"
+
+FAILING = frozenset(
+    {
+        Verdict.BROKEN,
+        Verdict.SOFT_404,
+        Verdict.FRAGMENT_MISSING,
+        Verdict.BLOCKED,
+        Verdict.TIMEOUT,
+        Verdict.ERROR,
+    }
+)
+LIVE = frozenset({Verdict.OK, Verdict.REDIRECTED, Verdict.MOVED})
 
 
 class NoSnapshot(Exception):
@@ -120,3 +149,41 @@ def snapshot(capture: Capture, cited_on: dt.date | None, source: str) -> Snapsho
         source=source,
         distance_days=distance,
     )
+
+
+def is_web(url: str) -> bool:
+    return urlsplit(url).scheme.lower() in ("http", "https")
+
+
+def wanted(result: Result, lookup: str) -> bool:
+    """Whether `lookup` asks for an archived copy of this result."""
+    if lookup == "never" or result.verdict is Verdict.SKIPPED or not is_web(result.url):
+        return False
+    return lookup == "all" or result.verdict in FAILING
+
+
+def drift_candidate(result: Result) -> bool:
+    """A live web page cited on a date: `--drift` compares it with its snapshot
+    from then, so it is looked up whatever `lookup` says."""
+    return result.verdict in LIVE and is_web(result.url) and cited_on(result) is not None
+
+
+def to_look_up(result: Result, config: Config) -> bool:
+    """Whether the run asks the archives about this result (`lookup`, or `drift` unless
+    lookups are off: `never` keeps every URL away from the archives)."""
+    lookup = config.archive.lookup
+    if wanted(result, lookup):
+        return True
+    return config.drift and lookup != "never" and drift_candidate(result)
+
+
+def asks_archives(result: Result, config: Config) -> bool:
+    """`to_look_up`, or a live page `save_missing` may ask a capture of."""
+    if to_look_up(result, config):
+        return True
+    return config.archive.save_missing and result.verdict in LIVE and is_web(result.url)
+
+
+def cited_on(result: Result) -> dt.date | None:
+    """The earliest date the result was cited, or None when no citation has one."""
+    return min((c.cited_on for c in result.citations if c.cited_on is not None), default=None)

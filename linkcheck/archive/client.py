@@ -46,10 +46,10 @@ from linkcheck.check.classify import (
 )
 from linkcheck.check.fetch import SENSITIVE_HEADERS
 from linkcheck.check.fetch import _read as read_capped
-from linkcheck.check.guard import Guard, GuardedResolver, parse_connect_to, parse_resolve
+from linkcheck.check.guard import Guard, connection_settings
 from linkcheck.check.retry import parse_retry_after, with_retries
 from linkcheck.check.schedule import HostGates
-from linkcheck.check.session import open_session, proxy_hosts, ssl_setting
+from linkcheck.check.session import GuardedResolver, open_session, proxy_hosts
 from linkcheck.config import Config
 from linkcheck.models import Verdict
 
@@ -94,16 +94,16 @@ class ArchiveClient:
 
     async def __aenter__(self) -> ArchiveClient:
         """The check stage's resolver (guard, --resolve, --connect-to) and session builder."""
-        ssl = ssl_setting(self.config)
+        settings = connection_settings(self.config)
         guarded = GuardedResolver(
             ThreadedResolver(),
             self._guard,
-            resolve=parse_resolve(self.config.resolve),
-            connect_to=parse_connect_to(self.config.connect_to),
+            resolve=settings.resolve,
+            connect_to=settings.connect_to,
             owns_inner=True,
         )
         self._closing.push_async_callback(guarded.close)
-        self._session = open_session(self.config, guarded, None, ssl)
+        self._session = open_session(self.config, guarded, None, settings.ssl)
         self._closing.push_async_callback(self._session.close)  # closed first
         return self
 

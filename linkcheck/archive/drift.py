@@ -19,9 +19,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from urllib.parse import urldefrag
 
-from linkcheck.archive import NoSnapshot
+from linkcheck.archive import LIVE, NoSnapshot, cited_on
 from linkcheck.archive.client import ArchiveClient
-from linkcheck.archive.lookup import LIVE, cited_on
 from linkcheck.check import Checker, FetchError
 from linkcheck.check.drift import measure, raw_snapshot_url
 from linkcheck.config import Config

@@ -1,15 +1,6 @@
 """After checking: an archived copy for each result that needs one.
 
-Which results (`[archive] lookup`):
-
-- `failing` (the default): verdicts that mean the page cannot be read as
-  cited: broken, soft_404, fragment_missing, blocked, timeout, error;
-- `all`: every http(s) result; `never`: none;
-- and with `drift`, unless `lookup` is `never`, every live http(s) result with
-  a citation date (content drift needs the snapshot from then).
-
-Skipped results never are: a mailto: link, an excluded URL or a private
-address has no business being sent to a public archive.
+Which results are looked up is decided in `linkcheck.archive` (`asks_archives`).
 
 Each result is looked up for the earliest date it was cited (the first
 reader's page; with one snapshot per result, the earliest citation decides).
@@ -34,62 +25,28 @@ from dataclasses import replace
 from typing import TypeVar
 from urllib.parse import urlsplit
 
-from linkcheck.archive import NOT_ARCHIVED, ONLY_NON_200, UNREACHABLE, Archive, NoSnapshot
+from linkcheck.archive import (
+    LIVE,
+    NOT_ARCHIVED,
+    ONLY_NON_200,
+    UNREACHABLE,
+    Archive,
+    NoSnapshot,
+    asks_archives,
+    cited_on,
+)
 from linkcheck.archive.client import ArchiveClient
 from linkcheck.archive.memento import Memento
 from linkcheck.archive.save import SAVE_FAILED, SavePageNow, credentials
 from linkcheck.archive.wayback import NAME, Wayback
 from linkcheck.config import ArchiveConfig, Config
-from linkcheck.models import Result, Snapshot, Verdict
+from linkcheck.models import Result, Snapshot
 from linkcheck.urls import fetch_key
-
-FAILING = frozenset(
-    {
-        Verdict.BROKEN,
-        Verdict.SOFT_404,
-        Verdict.FRAGMENT_MISSING,
-        Verdict.BLOCKED,
-        Verdict.TIMEOUT,
-        Verdict.ERROR,
-    }
-)
-LIVE = frozenset({Verdict.OK, Verdict.REDIRECTED, Verdict.MOVED})
 
 Key = tuple[str, dt.date | None]  # the URL without its fragment, the citation date
 Found = Snapshot | NoSnapshot
 J = TypeVar("J", bound=Hashable)
 Warn = Callable[[str], None]
-
-
-def is_web(url: str) -> bool:
-    return urlsplit(url).scheme.lower() in ("http", "https")
-
-
-def wanted(result: Result, lookup: str) -> bool:
-    """Whether `lookup` asks for an archived copy of this result."""
-    if lookup == "never" or result.verdict is Verdict.SKIPPED or not is_web(result.url):
-        return False
-    return lookup == "all" or result.verdict in FAILING
-
-
-def drift_candidate(result: Result) -> bool:
-    """A live web page cited on a date: `--drift` compares it with its snapshot
-    from then, so it is looked up whatever `lookup` says."""
-    return result.verdict in LIVE and is_web(result.url) and cited_on(result) is not None
-
-
-def to_look_up(result: Result, config: Config) -> bool:
-    """Whether the run asks the archives about this result (`lookup`, or `drift` unless
-    lookups are off: `never` keeps every URL away from the archives)."""
-    lookup = config.archive.lookup
-    if wanted(result, lookup):
-        return True
-    return config.drift and lookup != "never" and drift_candidate(result)
-
-
-def cited_on(result: Result) -> dt.date | None:
-    """The earliest date the result was cited, or None when no citation has one."""
-    return min((c.cited_on for c in result.citations if c.cited_on is not None), default=None)
 
 
 def archives(client: ArchiveClient, settings: ArchiveConfig) -> list[Archive]:
@@ -153,8 +110,7 @@ async def add_archives(
     keys = {
         index: (fetch_key(result.url), cited_on(result))
         for index, result in enumerate(results)
-        if to_look_up(result, config)
-        or (saving and result.verdict in LIVE and is_web(result.url))
+        if asks_archives(result, config)
     }
     if not keys:
         return tuple(results)

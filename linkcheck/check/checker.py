@@ -47,16 +47,10 @@ from linkcheck.check import doi, pagetext, soft404, walls
 from linkcheck.check.classify import Answer, Failure, Outcome, to_fetch
 from linkcheck.check.fetch import Fetcher, is_html
 from linkcheck.check.files import check_file
-from linkcheck.check.guard import (
-    Guard,
-    GuardedResolver,
-    IPNetwork,
-    parse_connect_to,
-    parse_resolve,
-)
+from linkcheck.check.guard import Guard, IPNetwork, connection_settings
 from linkcheck.check.retry import retried
 from linkcheck.check.schedule import Feed, HostGates, by_host
-from linkcheck.check.session import SocketFactory, open_session, proxy_hosts, ssl_setting
+from linkcheck.check.session import GuardedResolver, SocketFactory, open_session, proxy_hosts
 from linkcheck.check.target import Target, parse_target
 from linkcheck.config import Config
 from linkcheck.models import Fetch, Verdict
@@ -114,9 +108,7 @@ class Checker:
             allowed_networks=[ipaddress.ip_network(n) for n in allowed_networks],
             exempt_hosts=proxy_hosts(),
         )
-        self._resolve = parse_resolve(config.resolve)
-        self._connect_to = parse_connect_to(config.connect_to)
-        self._ssl = ssl_setting(config)
+        self._settings = connection_settings(config)
         self._inner = resolver
         self._socket_factory = socket_factory
         self._resolver: GuardedResolver | None = None
@@ -132,12 +124,12 @@ class Checker:
         self._resolver = GuardedResolver(
             self._inner or ThreadedResolver(),  # getaddrinfo: its error codes are classified
             self._guard,
-            resolve=self._resolve,
-            connect_to=self._connect_to,
+            resolve=self._settings.resolve,
+            connect_to=self._settings.connect_to,
             owns_inner=self._inner is None,
         )
         self._session = open_session(
-            self._config, self._resolver, self._socket_factory, self._ssl, trust_env=False
+            self._config, self._resolver, self._socket_factory, self._settings.ssl, trust_env=False
         )
         self._gates = HostGates(self._config)
         self._fetcher = Fetcher(self._session, self._config, self._gates, self._guard)

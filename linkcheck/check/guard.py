@@ -1,11 +1,11 @@
-"""Which addresses a check may connect to, and the resolver that enforces it.
+"""Which addresses a check may connect to, and how its connections are set up.
 
 A link checker fetches URLs that strangers wrote, so a cited URL must not be a
 way into the machine's own network (cloud metadata at 169.254.169.254, an
 admin page on 10.0.0.5, a service on localhost). The decision is made on the
 address actually connected to:
 
-- names: `GuardedResolver` filters every answer of the resolver, so DNS
+- names: `GuardedResolver` (in `session`) filters every answer of the resolver, so DNS
   rebinding and redirects to names of private hosts are caught where aiohttp
   connects;
 - IP literals: aiohttp never asks the resolver about them, so the fetcher asks
@@ -17,24 +17,28 @@ addresses are refused unless `allow_private` is set, or the address is in an
 explicitly allowed network. The proxy named in the environment is the user's
 own choice and exempt; through a proxy the target's name is resolved by the
 proxy, so only IP literals can be checked there.
+
+`connection_settings` parses the rest of what a Config says about connecting
+(--resolve, --connect-to, the TLS verification). Nothing here imports aiohttp:
+a run's main process never connects, and checks these before it forks the
+check processes that do.
 """
 
 from __future__ import annotations
 
 import functools
 import ipaddress
-import socket
+import os
+import ssl
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
-from aiohttp.abc import AbstractResolver, ResolveResult
-
-from linkcheck.config import ConfigError
+from linkcheck.config import Config, ConfigError
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
-_NUMERIC = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
 
 
 class PrivateAddressError(OSError):
@@ -118,7 +122,7 @@ class Guard:
         return private_reason(host.strip("[]"))
 
 
-def _key(host: str, port: int | str) -> tuple[str, int]:
+def table_key(host: str, port: int | str) -> tuple[str, int]:
     return host.rstrip(".").lower(), int(port)
 
 
@@ -130,7 +134,7 @@ def parse_resolve(entries: Sequence[str]) -> dict[tuple[str, int], tuple[str, ..
         parsed = tuple(a.strip().strip("[]") for a in addresses.split(","))
         if any(parse_address(a) is None for a in parsed):
             raise ConfigError(f"resolve: {entry!r}: ADDRESS must be IP addresses")
-        table[_key(host, port)] = parsed
+        table[table_key(host, port)] = parsed
     return table
 
 
@@ -139,68 +143,37 @@ def parse_connect_to(entries: Sequence[str]) -> dict[tuple[str, int], tuple[str,
     table: dict[tuple[str, int], tuple[str, int]] = {}
     for entry in entries:
         host, port, to_host, to_port = entry.split(":")
-        table[_key(host, port)] = (to_host, int(to_port))
+        table[table_key(host, port)] = (to_host, int(to_port))
     return table
 
 
-class GuardedResolver(AbstractResolver):
-    """Applies --connect-to and --resolve, asks `inner` otherwise, then filters.
-
-    The URL's host stays what TLS verifies and what the Host header says;
-    only the address (and with --connect-to the port) connected to changes.
-    Filtering here means aiohttp only ever connects to addresses the guard
-    allowed; when none is left, `PrivateAddressError` aborts the request.
-    """
-
-    def __init__(
-        self,
-        inner: AbstractResolver,
-        guard: Guard,
-        *,
-        resolve: Mapping[tuple[str, int], tuple[str, ...]],
-        connect_to: Mapping[tuple[str, int], tuple[str, int]],
-        owns_inner: bool,
-    ) -> None:
-        self._inner = inner
-        self._guard = guard
-        self._resolve = resolve
-        self._connect_to = connect_to
-        self._owns_inner = owns_inner
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        redirect = self._connect_to.get(_key(host, port))
-        if redirect is None:
-            answers = await self._lookup(host, port, family)
-        else:
-            to_host, to_port = redirect
-            found = await self._lookup(to_host, to_port, family)
-            answers = [ResolveResult(**{**a, "hostname": host, "port": to_port}) for a in found]
-        if self._guard.exempt(host):
-            return answers
-        allowed = [a for a in answers if not self._guard.blocks(a["host"])]
-        if answers and not allowed:
-            raise PrivateAddressError(answers[0]["host"])
-        return allowed
-
-    async def _lookup(
-        self, host: str, port: int, family: socket.AddressFamily
-    ) -> list[ResolveResult]:
-        forced = self._resolve.get(_key(host, port))
-        if forced is not None:
-            return [_numeric(host, address, port) for address in forced]
-        if parse_address(host) is not None:
-            return [_numeric(host, host.strip("[]"), port)]
-        return await self._inner.resolve(host, port, family)
-
-    async def close(self) -> None:
-        if self._owns_inner:
-            await self._inner.close()
+def ssl_setting(config: Config) -> ssl.SSLContext | bool:
+    """`insecure` turns verification off; `SSL_CERT_FILE` names a custom CA bundle."""
+    if config.insecure:
+        return False
+    cafile = os.environ.get("SSL_CERT_FILE")
+    if not cafile:
+        return True
+    try:
+        return ssl.create_default_context(cafile=cafile)
+    except (OSError, ssl.SSLError) as error:
+        raise ConfigError(f"SSL_CERT_FILE: cannot load {cafile}: {error}") from None
 
 
-def _numeric(host: str, address: str, port: int) -> ResolveResult:
-    family = socket.AF_INET6 if ":" in address else socket.AF_INET
-    return ResolveResult(
-        hostname=host, host=address, port=port, family=family, proto=0, flags=_NUMERIC
+@dataclass(frozen=True, slots=True)
+class ConnectionSettings:
+    """Where a Config sends connections and what TLS they verify, parsed once."""
+
+    resolve: Mapping[tuple[str, int], tuple[str, ...]]
+    connect_to: Mapping[tuple[str, int], tuple[str, int]]
+    ssl: ssl.SSLContext | bool
+
+
+def connection_settings(config: Config) -> ConnectionSettings:
+    """Raises ConfigError for a setting no connection could use. Needs no aiohttp:
+    a run's main process checks them so before it forks the check processes."""
+    return ConnectionSettings(
+        resolve=parse_resolve(config.resolve),
+        connect_to=parse_connect_to(config.connect_to),
+        ssl=ssl_setting(config),
     )

@@ -1,4 +1,5 @@
-"""The run's one aiohttp session: connector, TLS, timeouts and limits in one place.
+"""The run's one aiohttp session: connector, TLS, timeouts and limits in one place,
+and the resolver it connects through (`GuardedResolver`).
 
 The check stage reads the environment's proxies and .netrc once per run
 (`Environment`) rather than through aiohttp's `trust_env`, which reads both
@@ -8,20 +9,20 @@ requests a second that was a tenth of the run's CPU.
 
 from __future__ import annotations
 
-import os
 import socket
 import ssl
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.request import proxy_bypass
 
 import aiohttp
 from aiohttp import hdrs
-from aiohttp.abc import AbstractResolver
+from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.helpers import basicauth_from_netrc, netrc_from_env, proxies_from_env
 from yarl import URL
 
-from linkcheck.config import Config, ConfigError
+from linkcheck.check.guard import Guard, PrivateAddressError, parse_address, table_key
+from linkcheck.config import Config
 
 # Bounds on a response's head: a server cannot make us buffer more than this.
 MAX_HEADERS = 128
@@ -29,23 +30,11 @@ MAX_FIELD_SIZE = 16 * 1024
 MAX_LINE_SIZE = 16 * 1024
 DNS_CACHE_SECONDS = 60
 ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8"
+_NUMERIC = socket.AI_NUMERICHOST | socket.AI_NUMERICSERV
 
 # What aiohttp's TCPConnector(socket_factory=...) is called with: one getaddrinfo() entry.
 AddrInfo = tuple[int, int, int, str, tuple[Any, ...]]
 SocketFactory = Callable[[AddrInfo], socket.socket]
-
-
-def ssl_setting(config: Config) -> ssl.SSLContext | bool:
-    """`insecure` turns verification off; `SSL_CERT_FILE` names a custom CA bundle."""
-    if config.insecure:
-        return False
-    cafile = os.environ.get("SSL_CERT_FILE")
-    if not cafile:
-        return True
-    try:
-        return ssl.create_default_context(cafile=cafile)
-    except (OSError, ssl.SSLError) as error:
-        raise ConfigError(f"SSL_CERT_FILE: cannot load {cafile}: {error}") from None
 
 
 def proxy_hosts() -> set[str]:
@@ -124,4 +113,67 @@ def open_session(
         max_line_size=MAX_LINE_SIZE,
         max_field_size=MAX_FIELD_SIZE,
         max_headers=MAX_HEADERS,
+    )
+
+
+class GuardedResolver(AbstractResolver):
+    """Applies --connect-to and --resolve, asks `inner` otherwise, then filters.
+
+    The URL's host stays what TLS verifies and what the Host header says;
+    only the address (and with --connect-to the port) connected to changes.
+    Filtering here means aiohttp only ever connects to addresses the guard
+    allowed; when none is left, `PrivateAddressError` aborts the request.
+    """
+
+    def __init__(
+        self,
+        inner: AbstractResolver,
+        guard: Guard,
+        *,
+        resolve: Mapping[tuple[str, int], tuple[str, ...]],
+        connect_to: Mapping[tuple[str, int], tuple[str, int]],
+        owns_inner: bool,
+    ) -> None:
+        self._inner = inner
+        self._guard = guard
+        self._resolve = resolve
+        self._connect_to = connect_to
+        self._owns_inner = owns_inner
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        redirect = self._connect_to.get(table_key(host, port))
+        if redirect is None:
+            answers = await self._lookup(host, port, family)
+        else:
+            to_host, to_port = redirect
+            found = await self._lookup(to_host, to_port, family)
+            answers = [ResolveResult(**{**a, "hostname": host, "port": to_port}) for a in found]
+        if self._guard.exempt(host):
+            return answers
+        allowed = [a for a in answers if not self._guard.blocks(a["host"])]
+        if answers and not allowed:
+            raise PrivateAddressError(answers[0]["host"])
+        return allowed
+
+    async def _lookup(
+        self, host: str, port: int, family: socket.AddressFamily
+    ) -> list[ResolveResult]:
+        forced = self._resolve.get(table_key(host, port))
+        if forced is not None:
+            return [_numeric(host, address, port) for address in forced]
+        if parse_address(host) is not None:
+            return [_numeric(host, host.strip("[]"), port)]
+        return await self._inner.resolve(host, port, family)
+
+    async def close(self) -> None:
+        if self._owns_inner:
+            await self._inner.close()
+
+
+def _numeric(host: str, address: str, port: int) -> ResolveResult:
+    family = socket.AF_INET6 if ":" in address else socket.AF_INET
+    return ResolveResult(
+        hostname=host, host=address, port=port, family=family, proto=0, flags=_NUMERIC
     )
