@@ -4,6 +4,11 @@ The CLI is a thin shell around `run`; everything it does is callable from
 Python. Progress reaches the caller through `Progress` callbacks, and a stop
 event (set by the CLI on Ctrl-C or SIGTERM) ends the run early with a report
 marked incomplete that holds everything checked so far.
+
+aiohttp, and the modules that import it (the `Checker`, the crawler, the
+archive lookups), are imported where they are first used: a run whose check
+processes connect for it never imports them in this process (14 MB it would
+hold to the end, docs/performance.md).
 """
 
 from __future__ import annotations
@@ -23,14 +28,10 @@ from collections.abc import (
 )
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Literal, Protocol, TypeVar, overload
 from urllib.parse import urlsplit
 
-from linkcheck.archive import LIVE, to_look_up
-from linkcheck.archive.client import ArchiveClient
-from linkcheck.archive.drift import add_drift
-from linkcheck.archive.lookup import add_archives
-from linkcheck.check import Checker, FetchError, Page
+from linkcheck.archive import LIVE, asks_archives, to_look_up
 from linkcheck.check.anchors import Fragments
 from linkcheck.check.processes import CheckProcesses, how_many
 from linkcheck.check.schedule import Feed
@@ -38,7 +39,6 @@ from linkcheck.collect import Document, InputError, collect, extract_document
 from linkcheck.collect.files import STDIN
 from linkcheck.collect.pool import Waiting
 from linkcheck.config import Config
-from linkcheck.crawl import Crawler, CrawlProgress, plan
 from linkcheck.models import (
     Citation,
     CitationColumns,
@@ -50,6 +50,11 @@ from linkcheck.models import (
 )
 from linkcheck.store import Store, StoreError, archive_key
 from linkcheck.urls import UrlFilter, fetch_key, normalise
+
+if TYPE_CHECKING:
+    from linkcheck.archive.client import ArchiveClient
+    from linkcheck.check.checker import Checker, Page
+    from linkcheck.crawl import Crawler
 
 
 class Progress(Protocol):
@@ -63,6 +68,20 @@ class Progress(Protocol):
 
 # Citations read between two looks at the stop event (a few ms of reading).
 _HEAR_STOP_EVERY = 1000
+
+
+def new_checker(config: Config) -> Checker:
+    """`run`'s default `checker`: a plain `Checker`."""
+    from linkcheck.check.checker import Checker
+
+    return Checker(config)
+
+
+def new_archive_client(config: Config) -> ArchiveClient:
+    """`run`'s default `archive_client`: a plain `ArchiveClient`."""
+    from linkcheck.archive.client import ArchiveClient
+
+    return ArchiveClient(config)
 
 
 def is_remote(entry: str) -> bool:
@@ -195,6 +214,8 @@ async def _collect_remote(
     config: Config,
     warn: Callable[[str], None],
 ) -> None:
+    from linkcheck.check.checker import FetchError
+
     for url in urls:
         try:
             page = await checker.fetch_page(url)
@@ -225,6 +246,8 @@ async def _crawl(
     stop: asyncio.Event | None,
 ) -> tuple[Crawler, bool]:
     """The crawl of the inputs, the crawled pages' fetches filled in; False: stopped."""
+    from linkcheck.crawl import Crawler, CrawlProgress, plan
+
     crawler = Crawler(
         session,
         config,
@@ -276,8 +299,8 @@ async def run(
     *,
     progress: Progress | None = None,
     stop: asyncio.Event | None = None,
-    checker: Callable[[Config], Checker] = Checker,
-    archive_client: Callable[[Config], ArchiveClient] = ArchiveClient,
+    checker: Callable[[Config], Checker] = new_checker,
+    archive_client: Callable[[Config], ArchiveClient] = new_archive_client,
     history: Store | None = None,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
 ) -> Report:
@@ -355,6 +378,8 @@ async def run(
         if config.drift and config.archive.lookup == "never":
             warnings.append("drift: needs the archive lookup (--no-archive); nothing compared")
         elif archived is not None and config.drift:
+            from linkcheck.archive.drift import add_drift
+
             drift = add_drift(
                 results, config, warn=warnings.append, checker=checker, client=archive_client
             )
@@ -644,7 +669,11 @@ async def _archives(
     if stored:
         reused = [stored.get(archive_key(result)) for result in results]
     pending = [result for result, found in zip(results, reused, strict=True) if found is None]
-    fresh = await add_archives(pending, config, warn=warn, client=client)
+    fresh: tuple[Result, ...] = ()
+    if any(asks_archives(result, config) for result in pending):
+        from linkcheck.archive.lookup import add_archives
+
+        fresh = await add_archives(pending, config, warn=warn, client=client)
     looked_up.extend(fresh)
     by_url = {result.url: result for result in fresh}
     return tuple(

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import sys
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -69,7 +71,7 @@ PARENT = os.getpid()
 
 
 class Dying(Checker):
-    """Made in the parent, opened in a child: which then dies (the parent opens it fine)."""
+    """Dies when opened in a check process; the parent's own, for the orphans, opens fine."""
 
     async def __aenter__(self) -> Checker:
         if os.getpid() != PARENT:
@@ -90,6 +92,54 @@ async def test_the_urls_of_a_process_that_dies_are_checked_here(catalogue: Catal
     assert len(lost) == 2
     assert all("checked in the main process" in message for message in lost)
     assert not children()
+
+
+def unmakeable(config: Config) -> Checker:
+    """A factory that fails after the settings were checked: in the children, then here."""
+    raise ConfigError("no Checker can be made")
+
+
+async def test_no_checker_anywhere_is_the_runs_error_not_a_hang(catalogue: Catalogue) -> None:
+    urls = [catalogue.url("/ok", host) for host in HOSTS]
+    async with CheckProcesses(catalogue.config(), unmakeable, 2) as processes:
+        with pytest.raises(ConfigError, match="no Checker can be made"):
+            async for _ in processes.check_many_pages(urls, ()):
+                pass
+        assert processes.lost  # raised as the first dead process's URLs came back
+    assert not children()
+    assert catalogue.log.count() == 0
+
+
+_REPORT_IMPORTS = """
+import sys
+from linkcheck.cli import main
+try:
+    main()
+except SystemExit as end:
+    print("exit", end.code, "aiohttp", "aiohttp" in sys.modules)
+"""
+
+
+async def test_the_main_process_of_a_run_never_imports_aiohttp(
+    catalogue: Catalogue, tmp_path: Path
+) -> None:
+    # The check processes connect; the main process only reads, sends keys and reports,
+    # and does without aiohttp's 14 MB (docs/performance.md).
+    doc = tmp_path / "doc.md"
+    doc.write_text(f"{catalogue.url('/ok')}\n{catalogue.url('/missing')}\n")
+    resolve = [f"--resolve={entry}" for entry in catalogue.config().resolve]
+    cli = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", _REPORT_IMPORTS, "check", str(doc), "--processes=2",
+        "--allow-private", "--no-archive", "--no-history", "--no-progress", "--html=",
+        f"--json={tmp_path / 'report.json'}", *resolve,
+        stdout=asyncio.subprocess.PIPE, cwd=tmp_path,
+    )  # fmt: skip
+    out, _ = await asyncio.wait_for(cli.communicate(), 60)
+    assert out.decode().splitlines()[-1] == "exit 1 aiohttp False"  # 1: a broken link
+    report = json.loads((tmp_path / "report.json").read_text())
+    verdicts = {result["url"]: result["verdict"] for result in report["results"]}
+    assert verdicts == {catalogue.url("/ok"): "ok", catalogue.url("/missing"): "broken"}
+    assert catalogue.log.count() == 2
 
 
 async def test_a_stopped_run_ends_its_processes(catalogue: Catalogue, tmp_path: Path) -> None:

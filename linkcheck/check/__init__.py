@@ -20,8 +20,24 @@ Modules, in the order a URL meets them:
 
 Every aiohttp and OS exception is converted into a `Fetch` inside this
 package (`classify.failure`); only cancellation leaves `Checker.check`.
+
+`Checker`, `FetchError` and `Page` are imported from `checker` when first
+asked for here: importing a module of this package (`schedule`, `anchors`)
+must not import aiohttp, which a run's main process does not need when its
+check processes connect (docs/performance.md).
 """
 
-from linkcheck.check.checker import Checker, FetchError, Page
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from linkcheck.check.checker import Checker, FetchError, Page
 
 __all__ = ["Checker", "FetchError", "Page"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from linkcheck.check import checker
+
+        return getattr(checker, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,20 +11,21 @@ in flight never exceeds it either.
 
 Fetch keys go out and `(key, Fetch, Page | None)` come back as
 length-prefixed pickles over a socket pair: both ends are this program.
-The `Checker` is made before forking (a bad setting is then reported as
-with no children, and its CA bundle is loaded once) and opened in each
-child. Forked, not spawned: it carries over as it is (a test's injected
-resolver too), and a start costs milliseconds, not an interpreter and its
+Each child makes its `Checker` from the factory it inherits (a test's
+injected resolver carries over too); the parent only checks the settings
+first (`connection_settings`: a bad one is reported as with no children),
+so it never imports aiohttp, 14 MB it would hold for the whole run. Forked,
+not spawned: a start costs milliseconds, not an interpreter and its
 imports. So this is for Linux; `how_many` is 1 elsewhere. The processes are
 forked when a run starts, before it opens a connection or starts a thread
 of its own; the child resets what it inherited of the parent's event loop
 and ignores SIGINT (the parent decides when a run stops).
 
 A process that dies (a bug: its traceback goes to standard error) leaves
-its URLs to this process, which checks them with the same `Checker` and the
-dead one's share of the caps, and says so in `lost`: never a false verdict,
-never a hang. Closing the parent's end (a stopped
-run) makes a process cancel its checks and exit at once.
+its URLs to this process, which checks them with a `Checker` of its own and
+the dead one's share of the caps, and says so in `lost`: never a false
+verdict, never a hang. Closing the parent's end (a stopped run) makes a
+process cancel its checks and exit at once.
 """
 
 from __future__ import annotations
@@ -42,13 +43,16 @@ from collections.abc import AsyncGenerator, Callable, Container, Iterable
 from contextlib import aclosing
 from dataclasses import replace
 from types import TracebackType
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlsplit
 
-from linkcheck.check.checker import Checker, Page
+from linkcheck.check.guard import connection_settings
 from linkcheck.check.schedule import Feed
 from linkcheck.config import Config
 from linkcheck.models import Fetch
+
+if TYPE_CHECKING:  # only the children and a dead child's orphans import aiohttp
+    from linkcheck.check.checker import Checker, Page
 
 Result = tuple[str, Fetch, "Page | None"]
 MAX_PROCESSES = 8
@@ -79,13 +83,10 @@ class CheckProcesses:
         self._pids: list[int] = []
         self._streams: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
         self._owner: dict[str, int] = {}
-        self._made: Checker | None = None
         self.lost: list[str] = []  # what went wrong with a process, for the report's warnings
 
     async def __aenter__(self) -> CheckProcesses:
-        # Made here, opened in each child: a bad setting is this process's error (as
-        # with no children), and what it loads (the CA bundle) is loaded once.
-        made = self._made = self._checker(self._config)
+        connection_settings(self._config)  # a bad setting is this process's error
         ends: list[socket.socket] = []
         try:
             for _ in range(self._count):
@@ -94,7 +95,7 @@ class CheckProcesses:
                 if pid == 0:  # the child: never returns
                     for end in (*ends, ours):
                         end.close()
-                    _serve_forever(theirs, made)
+                    _serve_forever(theirs, self._checker, self._config)
                 theirs.close()
                 ends.append(ours)
                 self._pids.append(pid)
@@ -119,7 +120,7 @@ class CheckProcesses:
         self, urls: Iterable[str] | Feed[str], pages: Container[str]
     ) -> AsyncGenerator[Result, None]:
         """As `Checker.check_many_pages`, with `pages` asked as each key is sent."""
-        answers: asyncio.Queue[Result | int] = asyncio.Queue()
+        answers: asyncio.Queue[Result | int | Exception] = asyncio.Queue()
         unanswered: list[set[str]] = [set() for _ in self._streams]
         gone = [False] * len(self._streams)
         orphans: Feed[str] = Feed()  # the keys of processes that died: checked here
@@ -185,10 +186,13 @@ class CheckProcesses:
             """Check the orphans here, with a dead process's share of the caps."""
             await orphans.arrival()
             if not orphans.closed:
-                assert self._made is not None  # made in __aenter__
-                async with self._made as session:
-                    async for result in session.check_many_pages(orphans, pages):
-                        answers.put_nowait(result)
+                try:
+                    async with self._checker(self._config) as session:
+                        async for result in session.check_many_pages(orphans, pages):
+                            answers.put_nowait(result)
+                except Exception as error:  # no Checker here either: the run's error
+                    answers.put_nowait(error)
+                    return
             answers.put_nowait(-1)
 
         sending = asyncio.ensure_future(send())
@@ -197,6 +201,8 @@ class CheckProcesses:
         finished = 0
         try:
             while (answer := await answers.get()) != -1:
+                if isinstance(answer, Exception):
+                    raise answer
                 if not isinstance(answer, int):
                     yield answer
                     continue
@@ -250,7 +256,9 @@ async def _read(reader: asyncio.StreamReader) -> Any:
 # --- in a check process ---
 
 
-def _serve_forever(end: socket.socket, checker: Checker) -> NoReturn:
+def _serve_forever(
+    end: socket.socket, checker: Callable[[Config], Checker], config: Config
+) -> NoReturn:
     """The child's whole life: reset what the parent's event loop left, serve, exit."""
     status = 0
     try:
@@ -258,7 +266,7 @@ def _serve_forever(end: socket.socket, checker: Checker) -> NoReturn:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         asyncio.events._set_running_loop(None)  # forked inside the parent's running loop
-        asyncio.run(_serve(end, checker))
+        asyncio.run(_serve(end, checker(config)))
     except BaseException:  # its keys fail in the parent; the cause is told here
         traceback.print_exc()
         status = 1
