@@ -33,7 +33,7 @@ from urllib.parse import urlsplit
 
 from linkcheck.archive import LIVE, asks_archives, to_look_up
 from linkcheck.check.anchors import Fragments
-from linkcheck.check.processes import CheckProcesses, how_many
+from linkcheck.check.processes import CheckProcesses, how_many, plain_checker, retire_spares
 from linkcheck.check.schedule import Feed
 from linkcheck.collect import Document, InputError, collect, extract_document
 from linkcheck.collect.files import STDIN
@@ -68,13 +68,6 @@ class Progress(Protocol):
 
 # Citations read between two looks at the stop event (a few ms of reading).
 _HEAR_STOP_EVERY = 1000
-
-
-def new_checker(config: Config) -> Checker:
-    """`run`'s default `checker`: a plain `Checker`."""
-    from linkcheck.check.checker import Checker
-
-    return Checker(config)
 
 
 def new_archive_client(config: Config) -> ArchiveClient:
@@ -299,7 +292,7 @@ async def run(
     *,
     progress: Progress | None = None,
     stop: asyncio.Event | None = None,
-    checker: Callable[[Config], Checker] = new_checker,
+    checker: Callable[[Config], Checker] = plain_checker,
     archive_client: Callable[[Config], ArchiveClient] = new_archive_client,
     history: Store | None = None,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
@@ -332,6 +325,7 @@ async def run(
         processes = None
         if spread > 1:
             processes = await stack.enter_async_context(CheckProcesses(config, checker, spread))
+        retire_spares()  # what the command line prestarted and this run does not use
         session = None  # this process's own: for a crawl, page URLs, or checking here
         if processes is None or pages:
             session = await stack.enter_async_context(checker(config))

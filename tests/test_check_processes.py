@@ -9,13 +9,20 @@ import sys
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 from servers import HOSTS, Catalogue
 
 from linkcheck.check import Checker
-from linkcheck.check.processes import CheckProcesses, how_many
-from linkcheck.config import ArchiveConfig, Config, ConfigError
+from linkcheck.check.processes import (
+    CheckProcesses,
+    how_many,
+    plain_checker,
+    prestart,
+    retire_spares,
+)
+from linkcheck.config import ArchiveConfig, Config, ConfigError, HostConfig
 from linkcheck.models import Fetch, Verdict
 from linkcheck.runner import run
 
@@ -110,21 +117,69 @@ async def test_no_checker_anywhere_is_the_runs_error_not_a_hang(catalogue: Catal
     assert catalogue.log.count() == 0
 
 
+async def test_a_run_takes_the_prestarted_processes(catalogue: Catalogue) -> None:
+    prestart(2, lambda: None)
+    spares = children()
+    assert len(spares) == 2
+    urls = [catalogue.url(f"/ok?n={n}", host) for n in range(3) for host in HOSTS]
+    # The Config reaches them whole, read-only mappings too: headers, per-host headers.
+    config = catalogue.config(
+        headers=MappingProxyType({"X-Run": "all"}),
+        hosts=MappingProxyType({HOSTS[0]: HostConfig(headers=MappingProxyType({"X-Host": "a"}))}),
+    )
+    async with CheckProcesses(config, plain_checker, 2) as processes:
+        assert children() == spares  # taken, not forked anew
+        fetches = {key: fetch async for key, fetch, _ in processes.check_many_pages(urls, ())}
+    assert {fetch.verdict for fetch in fetches.values()} == {Verdict.OK}
+    assert requests(catalogue) == Counter(
+        (host, "GET", f"/ok?n={n}") for n in range(3) for host in HOSTS
+    )
+    assert {(seen.host, seen.headers.get("X-Run"), seen.headers.get("X-Host"))
+            for seen in catalogue.log.requests} == {
+        (host, "all", "a" if host == HOSTS[0] else None) for host in HOSTS
+    }  # fmt: skip
+    assert not children()
+
+
+async def test_a_run_in_one_process_ends_the_prestarted_ones(
+    catalogue: Catalogue, tmp_path: Path
+) -> None:
+    prestart(2, lambda: None)
+    doc = tmp_path / "doc.md"
+    doc.write_text(catalogue.url("/ok") + "\n")
+    config = catalogue.config(processes=1, archive=ArchiveConfig(lookup="never"))
+    report = await run([str(doc)], config)
+    assert [result.verdict for result in report.results] == [Verdict.OK]
+    assert not children()
+
+
+def test_prestarted_processes_no_run_takes_end() -> None:
+    prestart(2, lambda: None)
+    assert len(children()) == 2
+    retire_spares()
+    assert not children()
+
+
 _REPORT_IMPORTS = """
 import sys
-from linkcheck.cli import main
-try:
-    main()
-except SystemExit as end:
-    print("exit", end.code, "aiohttp", "aiohttp" in sys.modules)
+from linkcheck import __main__ as entry
+
+leave = entry._leave
+
+def report(code):
+    print("exit", code, "aiohttp", "aiohttp" in sys.modules, flush=True)
+    leave(code)
+
+entry._leave = report
+entry.main()
 """
 
 
 async def test_the_main_process_of_a_run_never_imports_aiohttp(
     catalogue: Catalogue, tmp_path: Path
 ) -> None:
-    # The check processes connect; the main process only reads, sends keys and reports,
-    # and does without aiohttp's 14 MB (docs/performance.md).
+    # The check processes connect (prestarted, as `linkcheck check` does); the main
+    # process only reads, sends keys and reports, without aiohttp's 14 MB.
     doc = tmp_path / "doc.md"
     doc.write_text(f"{catalogue.url('/ok')}\n{catalogue.url('/missing')}\n")
     resolve = [f"--resolve={entry}" for entry in catalogue.config().resolve]

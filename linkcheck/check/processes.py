@@ -21,6 +21,13 @@ forked when a run starts, before it opens a connection or starts a thread
 of its own; the child resets what it inherited of the parent's event loop
 and ignores SIGINT (the parent decides when a run stops).
 
+The command line starts them sooner (`prestart`): forked as it starts, they
+import the check stage (aiohttp: 0.12-0.15 s) while it imports its own
+modules and parses its options, then wait for a run's Config. A run with
+the plain `Checker` takes them; one that checks here (a crawl,
+`processes = 1`) ends them (`retire_spares`); one that never comes (another
+command, an error) ends them too, as this process's end closes when it exits.
+
 A process that dies (a bug: its traceback goes to standard error) leaves
 its URLs to this process, which checks them with a `Checker` of its own and
 the dead one's share of the caps, and says so in `lost`: never a false
@@ -32,6 +39,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copyreg
+import io
 import multiprocessing
 import os
 import pickle
@@ -42,7 +51,7 @@ import traceback
 from collections.abc import AsyncGenerator, Callable, Container, Iterable
 from contextlib import aclosing
 from dataclasses import replace
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import urlsplit
 
@@ -59,6 +68,44 @@ MAX_PROCESSES = 8
 _SEND_EVERY = 512  # keys of a plain list sent to the processes at once
 _HIGH_WATER = 1 << 20  # bytes of answers a process buffers before it waits for the parent
 _EXIT_WAIT = 5.0  # seconds a process has to exit before it is killed
+_spares: list[tuple[int, socket.socket]] = []  # prestarted: (pid, our end), waiting for a run
+
+
+def plain_checker(config: Config) -> Checker:
+    """A `Checker`, as prestarted processes make theirs; imported here, not by the caller."""
+    from linkcheck.check.checker import Checker
+
+    return Checker(config)
+
+
+def prestart(count: int, imported: Callable[[], None]) -> None:
+    """Fork `count` check processes now, to import the check stage while this
+    process does its own start-up; `imported` runs in each after its imports."""
+    for _ in range(count):
+        ours, theirs = socket.socketpair()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            _close_ends(ours)
+            _wait_for_run(theirs, imported)
+        theirs.close()
+        _spares.append((pid, ours))
+
+
+def retire_spares() -> None:
+    """End the prestarted processes no run took (each exits when its end closes)."""
+    pids = [pid for pid, _ in _spares]
+    _close_ends()
+    _spares.clear()
+    for pid in pids:
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, 0)
+
+
+def _close_ends(*others: socket.socket) -> None:
+    for _, end in _spares:
+        end.close()
+    for end in others:
+        end.close()
 
 
 def how_many(config: Config) -> int:
@@ -90,11 +137,16 @@ class CheckProcesses:
         ends: list[socket.socket] = []
         try:
             for _ in range(self._count):
+                if self._checker is plain_checker and _spares:
+                    pid, ours = _spares.pop()
+                    ends.append(ours)
+                    self._pids.append(pid)
+                    ours.sendall(_config_frame(self._config))
+                    continue
                 ours, theirs = socket.socketpair()
                 pid = os.fork()
                 if pid == 0:  # the child: never returns
-                    for end in (*ends, ours):
-                        end.close()
+                    _close_ends(*ends, ours)
                     _serve_forever(theirs, self._checker, self._config)
                 theirs.close()
                 ends.append(ours)
@@ -240,8 +292,27 @@ async def _reap(pid: int) -> None:
 
 
 def _frame(message: Any) -> bytes:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return _sized(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _config_frame(config: Config) -> bytes:
+    """A Config's read-only mappings (MappingProxyType) go as the dicts they show."""
+    data = io.BytesIO()
+    pickler = pickle.Pickler(data, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = {
+        **copyreg.dispatch_table,
+        MappingProxyType: lambda proxy: (_read_only, (dict(proxy),)),
+    }
+    pickler.dump(config)
+    return _sized(data.getvalue())
+
+
+def _sized(data: bytes) -> bytes:
     return len(data).to_bytes(4, "big") + data
+
+
+def _read_only(items: dict[Any, Any]) -> MappingProxyType[Any, Any]:
+    return MappingProxyType(items)
 
 
 async def _read(reader: asyncio.StreamReader) -> Any:
@@ -254,6 +325,24 @@ async def _read(reader: asyncio.StreamReader) -> Any:
 
 
 # --- in a check process ---
+
+
+def _wait_for_run(end: socket.socket, imported: Callable[[], None]) -> NoReturn:
+    """A prestarted process: import, wait for a run's Config, serve it; exit if none comes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when a run stops
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    try:
+        from linkcheck.check.checker import Checker
+
+        imported()
+        size = end.recv(4, socket.MSG_WAITALL)
+        if len(size) < 4:  # no run took this process
+            os._exit(0)
+        config = pickle.loads(end.recv(int.from_bytes(size, "big"), socket.MSG_WAITALL))
+    except BaseException:
+        traceback.print_exc()
+        os._exit(1)
+    _serve_forever(end, Checker, config)
 
 
 def _serve_forever(
