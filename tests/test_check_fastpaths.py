@@ -111,3 +111,41 @@ async def test_a_slot_given_up_while_waiting_frees_its_host() -> None:
             await waiting
     async with asyncio.timeout(1), gates.slot("a.test"), gates.slot("a.test"):
         pass  # both of a.test's slots are free again
+
+
+PAGES = [
+    "<html><head><title>Docs</title></head><body><nav>Home | About</nav><main><h1>Guide</h1>"
+    "<p>First <b>step</b>.</p><div hidden>secret</div><p>Second step.</p></main>"
+    "<footer>© 2021</footer></body></html>",
+    "<html><head><title>Page not found</title></head><body><h1>404</h1>"
+    "<p>Sorry, nothing here.</p><script>var x = 1;</script></body></html>",
+    "<html><body><article><h2>News</h2>" + "<p>word " * 400 + "</article>"
+    "<aside>Related</aside></body></html>",
+    '<html><body><div id="root"></div><noscript>Enable JavaScript</noscript></body></html>',
+    "<p>no html element at all<br>second line &amp; an entity",
+]
+
+
+@pytest.mark.parametrize("html", PAGES)
+def test_lazy_lines_are_the_eager_lines(html: str) -> None:
+    eager = pagetext.parse(html)
+    lazy = pagetext.parse(html, lazy=True)
+    assert isinstance(lazy.lines, pagetext.LazyLines)
+    assert lazy == eager
+    assert tuple(lazy.lines) == eager.lines
+    assert lazy.text == eager.text
+
+
+def test_a_page_is_cleared_by_its_title_before_its_text_is_built() -> None:
+    url = URL("http://example.org/docs/page")
+
+    def never() -> tuple[str, ...]:
+        raise AssertionError("the lines were built")
+
+    ok = pagetext.PageText(title="Guide", headings=("Install",), lines=pagetext.LazyLines(never))
+    assert soft404.page_signal(ok, url, url) is None
+    long_text = pagetext.LazyLines(lambda: ("word " * 400,))
+    gone = pagetext.PageText(title="Page not found", lines=long_text)
+    assert soft404.page_signal(gone, url, url) is None  # a long page is not a soft 404
+    short = pagetext.PageText(title="Page not found", lines=pagetext.LazyLines(lambda: ("Sorry",)))
+    assert soft404.page_signal(short, url, url) == "title says 'Page not found'"

@@ -287,7 +287,7 @@ class Checker:
         if not self._config.soft_404:
             return fetch
         reason = soft404.redirect_signal(start, final) if outcome.hops else None
-        page = await _page(answer) if reason is None else None
+        page = await _page(answer, lazy=True) if reason is None else None
         if reason is None and page is not None:
             reason = soft404.page_signal(page, start, final)
         probe_wanted = page is not None and self._config.soft_404_probe and soft404.is_deep(start)
@@ -370,14 +370,18 @@ async def _before(deadline: float, step: Awaitable[T]) -> T | None:
         return None
 
 
-async def _page(answer: Answer) -> pagetext.PageText | None:
-    """The readable parts of an HTML answer; a large page is parsed off the event loop."""
+async def _page(answer: Answer, *, lazy: bool = False) -> pagetext.PageText | None:
+    """The readable parts of an HTML answer; a large page is parsed off the event loop.
+
+    `lazy` (`pagetext.LazyLines`) for a page read only while it is judged: a probe's
+    page is kept for the run, so it keeps its lines rather than its tree.
+    """
     if not answer.body or not is_html(answer.content_type):
         return None
     try:
         if len(answer.body) <= PARSE_INLINE:
-            return pagetext.parse(answer.body, answer.content_type)
-        return await asyncio.to_thread(pagetext.parse, answer.body, answer.content_type)
+            return pagetext.parse(answer.body, answer.content_type, lazy=lazy)
+        return await asyncio.to_thread(pagetext.parse, answer.body, answer.content_type, lazy=lazy)
     except Exception:  # a page the parser cannot read is not judged by its text
         return None
 

@@ -22,10 +22,10 @@ from __future__ import annotations
 import re
 import threading
 import unicodedata
-from collections.abc import Container, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 from yarl import URL
 
@@ -68,7 +68,7 @@ class PageText:
 
     title: str = ""
     headings: tuple[str, ...] = ()  # the h1s (at most 3), else the first h2
-    lines: tuple[str, ...] = ()  # the main text, one block per line
+    lines: Sequence[str] = ()  # the main text, one block per line (`parse`: maybe `LazyLines`)
     article: bool = False  # declares itself a dated article (og:type, article:published_time)
     app_shell: bool = False  # an empty JavaScript mount point: the content renders in a browser
     refresh: str | None = None  # a meta refresh target, when it fires within REFRESH_AT_MOST
@@ -76,6 +76,46 @@ class PageText:
     @property
     def text(self) -> str:
         return "\n".join(self.lines)
+
+
+class LazyLines(Sequence[str]):
+    """A page's main-text lines, built from its tree when first read (`parse(lazy=True)`):
+    a checked page is mostly judged by its title and headings alone, and building its
+    lines is a third of a parse. Built, the lines let go of the tree."""
+
+    __slots__ = ("_build", "_lines")
+
+    def __init__(self, build: Callable[[], tuple[str, ...]]) -> None:
+        self._build: Callable[[], tuple[str, ...]] | None = build
+        self._lines: tuple[str, ...] = ()
+
+    @property
+    def built(self) -> tuple[str, ...]:
+        if self._build is not None:
+            self._lines, self._build = self._build(), None
+        return self._lines
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[str, ...]: ...
+    def __getitem__(self, index: int | slice) -> str | tuple[str, ...]:
+        return self.built[index]
+
+    def __len__(self) -> int:
+        return len(self.built)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.built)
+
+    def __eq__(self, other: object) -> bool:
+        return self.built == (other.built if isinstance(other, LazyLines) else other)
+
+    def __hash__(self) -> int:
+        return hash(self.built)
+
+    def __repr__(self) -> str:
+        return repr(self.built)
 
 
 def decode(body: bytes, content_type: str = "") -> str:
@@ -97,12 +137,13 @@ def decode(body: bytes, content_type: str = "") -> str:
 
 
 
-def parse(body: bytes | str, content_type: str = "") -> PageText:
+def parse(body: bytes | str, content_type: str = "", *, lazy: bool = False) -> PageText:
     """Parse an HTML page (bytes are decoded first); CPU-bound: a large page takes
     milliseconds.
 
     Every page checked comes here, so the elements are sorted in one pass over
-    the tree, and a hidden element is told by its tag alone.
+    the tree, and a hidden element is told by its tag alone. `lazy`: the lines
+    are `LazyLines`, and the page holds its tree until they are read.
     """
     from lxml import etree
 
@@ -142,13 +183,21 @@ def parse(body: bytes | str, content_type: str = "") -> PageText:
         for element in shown
         if element.get("id") in _MOUNT_IDS
     )
-    main = _main(root, shown, landmarks)
-    under_main = (e for e in main.iter(etree.Element) if e is not main and e not in inside)
-    furniture = {e for e in under_main if _is_furniture(e)}
-    lines = _strings(main, furniture=furniture)
-    kept = (line for line in map(_collapse, "\n".join(lines).split("\n")) if line)
+
+    def main_text() -> tuple[str, ...]:
+        main = _main(root, shown, landmarks)
+        under_main = (e for e in main.iter(etree.Element) if e is not main and e not in inside)
+        furniture = {e for e in under_main if _is_furniture(e)}
+        lines = _strings(main, furniture=furniture)
+        return tuple(line for line in map(_collapse, "\n".join(lines).split("\n")) if line)
+
     return PageText(
-        title, _headings(landmarks), tuple(kept), _is_article(metas), app_shell, _refresh(metas)
+        title,
+        _headings(landmarks),
+        LazyLines(main_text) if lazy else main_text(),
+        _is_article(metas),
+        app_shell,
+        _refresh(metas),
     )
 
 

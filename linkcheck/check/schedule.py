@@ -183,7 +183,19 @@ async def by_host(
     in_ready: set[K] = set()
     active: Counter[K] = Counter()
     running: dict[asyncio.Task[R], tuple[T, K]] = {}
+    # Done tasks in the order they finished, each told by its own callback: waiting on
+    # all of `running` at once (asyncio.wait) cost a callback added and removed per task.
+    finished: deque[asyncio.Task[R]] = deque()
+    wake: asyncio.Future[None] | None = None
     arrival: asyncio.Future[None] | None = None
+
+    def rouse(_: object = None) -> None:
+        if wake is not None and not wake.done():
+            wake.set_result(None)
+
+    def finish(task: asyncio.Task[R]) -> None:
+        finished.append(task)
+        rouse()
 
     def mark_ready(k: K) -> None:
         if k in waiting and active[k] < limit(k) and k not in in_ready:
@@ -202,7 +214,9 @@ async def by_host(
                     if not waiting[k]:
                         del waiting[k]
                     active[k] += 1
-                    running[asyncio.ensure_future(run(item))] = (item, k)
+                    task = asyncio.ensure_future(run(item))
+                    task.add_done_callback(finish)
+                    running[task] = (item, k)
                     mark_ready(k)
                 elif exhausted or buffered >= LOOKAHEAD:
                     break
@@ -224,15 +238,15 @@ async def by_host(
                 return
             if starved and feed is not None and arrival is None:
                 arrival = asyncio.ensure_future(feed.arrival())
-            pending: set[asyncio.Future[Any]] = set(running)
-            if arrival is not None:
-                pending.add(arrival)
-            done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-            if arrival is not None and arrival in done:
+                arrival.add_done_callback(rouse)
+            if not finished and (arrival is None or not arrival.done()):
+                wake = asyncio.get_running_loop().create_future()
+                await wake
+                wake = None
+            if arrival is not None and arrival.done():
                 arrival = None
-            for task in done:
-                if task not in running:
-                    continue
+            for _ in range(len(finished)):  # those that finish meanwhile wait for the next round
+                task = finished.popleft()
                 item, k = running.pop(task)
                 active[k] -= 1
                 if not active[k]:

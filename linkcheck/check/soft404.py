@@ -255,8 +255,14 @@ def page_signal(page: PageText, start: URL, final: URL) -> str | None:
         signal = redirect_signal(start, target) if target.is_absolute() else None
         if signal is not None:
             return signal + " (meta refresh)"
-    if page.article or more_words_than(page.text, LONG_PAGE_WORDS):
-        return None
+    signal = _says_not_found(page)
+    if signal is None or page.article or more_words_than(page.text, LONG_PAGE_WORDS):
+        return None  # the text is read last: most pages are cleared by their title
+    return signal
+
+
+def _says_not_found(page: PageText) -> str | None:
+    """What the page's title or a heading says, when it says not found."""
     if page.title:
         if says_not_found(page.title):
             return f"title says {_quote(page.title)}"
