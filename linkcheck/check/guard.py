@@ -123,6 +123,7 @@ class Guard:
 
 
 def table_key(host: str, port: int | str) -> tuple[str, int]:
+    """How the --resolve and --connect-to tables name a host and port."""
     return host.rstrip(".").lower(), int(port)
 
 
@@ -171,7 +172,8 @@ class ConnectionSettings:
 
 def connection_settings(config: Config) -> ConnectionSettings:
     """Raises ConfigError for a setting no connection could use. Needs no aiohttp:
-    a run's main process checks them so before it forks the check processes."""
+    a run's main process checks the settings with it before forking the check
+    processes, which connect."""
     return ConnectionSettings(
         resolve=parse_resolve(config.resolve),
         connect_to=parse_connect_to(config.connect_to),
