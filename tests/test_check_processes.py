@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import MappingProxyType
 
@@ -25,6 +25,13 @@ from linkcheck.check.processes import (
 from linkcheck.config import ArchiveConfig, Config, ConfigError, HostConfig
 from linkcheck.models import Fetch, Verdict
 from linkcheck.runner import run
+
+
+@pytest.fixture(autouse=True)
+def no_spares_left() -> Iterator[None]:
+    """A test that fails before its run takes its prestarted processes leaves none behind."""
+    yield
+    retire_spares()
 
 
 def children() -> set[int]:
