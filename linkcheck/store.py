@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -95,6 +96,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             reason TEXT,
             PRIMARY KEY (url, cited_on)
         )""",
+    ),
+    # 2: a fetched failing check keeps its streak (the consecutive failing checks up
+    # to it, and when the first was) and a run the verdicts it counted as failing,
+    # so a record reads one failing check back per URL, not the whole streak.
+    (
+        "ALTER TABLE runs ADD COLUMN fail_on TEXT",
+        "ALTER TABLE checks ADD COLUMN streak INTEGER",
+        "ALTER TABLE checks ADD COLUMN streak_first TEXT",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -385,13 +394,14 @@ class Store:
             db.execute(f"PRAGMA cache_size = -{_record_cache_kib(len(report.results))}")
             previous = db.execute("SELECT finished FROM runs ORDER BY id DESC LIMIT 1").fetchone()
             run_id = db.execute(
-                "INSERT INTO runs (started, finished, complete) VALUES (?, ?, ?)",
-                (at, _stamp(report.finished), int(report.complete)),
+                "INSERT INTO runs (started, finished, complete, fail_on) VALUES (?, ?, ?, ?)",
+                (at, _stamp(report.finished), int(report.complete), _failing_key(fail_on)),
             ).lastrowid
             db.executemany(
                 "INSERT INTO checks (run_id, url, fetch_key, at, fetched, cached,"
                 " verdict, status, reason, final_url, suggestion, redirects, archive_url,"
-                " archive_reason, confirmed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " archive_reason, confirmed, streak, streak_first)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 rows(db, run_id),
             )
             db.executemany(
@@ -503,13 +513,19 @@ def _walk(
 ) -> tuple[Verdict | None, _Streak]:
     """The latest recorded verdict of `url`, and its failing streak: the
     fetched checks failing in a row back from the latest (cached ones are
-    passed over: nothing was asked). Reads back only as far as it must."""
+    passed over: nothing was asked). Reads back only as far as it must: to the
+    first failing check that kept its own streak under the same `fail_on`
+    (`_failing_key`); checks before version 2 and other `fail_on`s are walked."""
+    counted = _failing_key(fail_on)
     latest: Verdict | None = None
     count, first, last = 0, None, None
     rows = db.execute(
-        "SELECT verdict, cached, at FROM checks WHERE url = ? ORDER BY run_id DESC", (url,)
+        "SELECT c.verdict, c.cached, c.at, c.streak, c.streak_first, r.fail_on"
+        " FROM checks c JOIN runs r ON r.id = c.run_id"
+        " WHERE c.url = ? ORDER BY c.run_id DESC",
+        (url,),
     )
-    for verdict, cached, at in rows:
+    for verdict, cached, at, streak, streak_first, fail_key in rows:
         if latest is None:
             latest = Verdict(verdict)
             if not whole_streak:
@@ -518,11 +534,20 @@ def _walk(
             continue
         if Verdict(verdict) not in fail_on:
             break
+        last = last or _moment(at)
+        if streak is not None and fail_key == counted:
+            count, first = count + streak, _moment(streak_first)
+            break
         count += 1
         first = _moment(at)
-        last = last or first
     rows.close()
     return latest, _Streak(count, first, last)
+
+
+@functools.lru_cache(maxsize=8)
+def _failing_key(fail_on: frozenset[Verdict]) -> str:
+    """A run's `fail_on` as stored: a streak is only reused under the same one."""
+    return ",".join(sorted(verdict.value for verdict in fail_on))
 
 
 def _history(
@@ -568,7 +593,16 @@ def _row(
         result.archive.url if result.archive else None,
         result.archive_reason,
         int(history.confirmed),
+        *_streak_columns(history),
     )
+
+
+def _streak_columns(history: History) -> tuple[int | None, str | None]:
+    """A fetched failing check's streak, up to and including it; nothing for the others
+    (a walk passes over cached checks and stops at a live one)."""
+    if history.first_failed is None or history.cached_at is not None:
+        return None, None
+    return history.consecutive_failures, _stamp(history.first_failed)
 
 
 def _worth_keeping(result: Result) -> bool:

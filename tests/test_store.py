@@ -137,6 +137,85 @@ def test_a_result_served_from_the_cache_neither_extends_nor_breaks_a_streak(
     assert (history.consecutive_failures, history.confirmed) == (2, False)  # 2 checks, not 3
 
 
+def whole_walk(
+    store: Store, url: str, fail_on: frozenset[Verdict]
+) -> tuple[int, dt.datetime | None]:
+    """A URL's failing streak read from its whole timeline: the fetched checks failing
+    in a row back from the latest (cached ones passed over)."""
+    count, first = 0, None
+    for check in reversed(store.timeline(url)):
+        if check.cached:
+            continue
+        if check.verdict not in fail_on:
+            break
+        count, first = count + 1, check.at
+    return count, first
+
+
+TIMEOUT = Verdict.TIMEOUT
+# Per run: each URL's verdict, whether it is served from the cache, and the run's fail_on.
+STREAKY_RUNS: list[tuple[dict[str, Verdict], set[str], frozenset[Verdict]]] = [
+    ({A: BROKEN, B: BROKEN, C: TIMEOUT, D: OK}, set(), DEFAULT_FAIL_ON),
+    ({A: BROKEN, B: OK, C: TIMEOUT, D: BROKEN}, set(), DEFAULT_FAIL_ON),
+    ({A: BROKEN, B: BROKEN, C: TIMEOUT, D: BROKEN}, {A}, DEFAULT_FAIL_ON),
+    ({A: BROKEN, B: BROKEN, C: TIMEOUT, D: BROKEN}, set(), DEFAULT_FAIL_ON),
+    # C's timeouts stop counting, then count again: its stored streaks were counted
+    # under another fail_on and must not be reused.
+    ({A: BROKEN, B: BROKEN, C: TIMEOUT, D: BROKEN}, set(), DEFAULT_FAIL_ON - {TIMEOUT}),
+    ({A: BROKEN, B: BROKEN, C: TIMEOUT, D: BROKEN}, {D}, DEFAULT_FAIL_ON),
+    ({A: BROKEN, B: BROKEN, C: TIMEOUT, D: BROKEN}, set(), DEFAULT_FAIL_ON),
+]
+
+
+def test_a_streak_kept_with_each_check_is_the_streak_of_the_whole_timeline(
+    tmp_path: Path,
+) -> None:
+    store = Store(tmp_path / "history.db")
+    for day, (verdicts, served, fail_on) in enumerate(STREAKY_RUNS):
+        report = store.record(
+            report_at(at(days=day), verdicts),
+            fail_on=fail_on,
+            confirm=NIGHTLY,
+            served={url: at(days=day - 1) for url in served},
+        )
+        for result in report.results:
+            history = result.history
+            assert history is not None
+            if result.verdict in fail_on:
+                expected = whole_walk(store, result.url, fail_on)
+                assert (history.consecutive_failures, history.first_failed) == expected
+    # A's streak: 7 runs, the third served from the cache: 6 checks since day 0.
+    assert whole_walk(store, A, DEFAULT_FAIL_ON) == (6, at(days=0))
+
+
+def test_a_streak_counted_under_another_fail_on_is_walked_again(tmp_path: Path) -> None:
+    store = Store(tmp_path / "history.db")
+    lenient = DEFAULT_FAIL_ON - {TIMEOUT}  # a timeout breaks the streak here
+    for day, verdict in enumerate([BROKEN, TIMEOUT, BROKEN]):
+        run = report_at(at(days=day), {A: verdict})
+        report = store.record(run, fail_on=lenient, confirm=NIGHTLY)
+    assert (history := result_for(report, A).history) is not None
+    assert history.consecutive_failures == 1
+    strict = record(store, at(days=3), {A: BROKEN})  # DEFAULT_FAIL_ON counts the timeout
+    assert (history := result_for(strict, A).history) is not None
+    assert (history.consecutive_failures, history.first_failed) == (4, at(days=0))
+
+
+def test_a_history_from_before_kept_streaks_is_walked_whole(tmp_path: Path) -> None:
+    store = Store(tmp_path / "history.db")
+    for day in range(4):
+        record(store, at(days=day), {A: BROKEN, B: OK})
+    with sqlite3.connect(tmp_path / "history.db") as db:  # as schema 1 wrote them
+        db.execute("UPDATE checks SET streak = NULL, streak_first = NULL")
+        db.execute("UPDATE runs SET fail_on = NULL")
+    history = result_for(record(store, at(days=4), {A: BROKEN, B: OK}), A).history
+    assert history is not None
+    assert (history.consecutive_failures, history.first_failed) == (5, at(days=0))
+    history = result_for(record(store, at(days=5), {A: BROKEN, B: OK}), A).history
+    assert history is not None
+    assert (history.consecutive_failures, history.first_failed) == (6, at(days=0))
+
+
 def test_a_page_is_served_from_the_cache_only_when_every_citation_of_it_may_be(
     tmp_path: Path,
 ) -> None:
