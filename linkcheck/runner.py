@@ -49,7 +49,7 @@ from linkcheck.models import (
     Verdict,
 )
 from linkcheck.store import Store, StoreError, archive_key
-from linkcheck.urls import UrlFilter, fetch_key, normalise
+from linkcheck.urls import UrlFilter, normalise, split_fragment
 
 if TYPE_CHECKING:
     from linkcheck.archive.client import ArchiveClient
@@ -173,7 +173,7 @@ class _Catalogue:
             return cited
         cited = self.by_url[url] = CitationColumns()
         cited.append(citation)
-        key = fetch_key(url)
+        key = split_fragment(url)[0]  # fetch_key(url), without normalising `url` again
         urls = self.by_fetch.get(key)
         if urls is not None:
             urls.append(url)
@@ -264,8 +264,8 @@ def _fragments(inputs: Sequence[str], config: Config, crawler: Crawler | None) -
         sites = [*filter(is_remote, inputs), config.base_url or ""]
         hosts = {urlsplit(url).hostname for url in sites if url}
 
-        def internal(url: str) -> bool:
-            return url.startswith("file:") or urlsplit(url).hostname in hosts
+        def internal(url: str) -> bool:  # no site given: no URL to split (every key asks)
+            return url.startswith("file:") or (bool(hosts) and urlsplit(url).hostname in hosts)
 
     return Fragments(
         internal=internal,
