@@ -70,7 +70,7 @@ class Progress(Protocol):
 _HEAR_STOP_EVERY = 1000
 
 
-def new_archive_client(config: Config) -> ArchiveClient:
+def plain_archive_client(config: Config) -> ArchiveClient:
     """`run`'s default `archive_client`: a plain `ArchiveClient`."""
     from linkcheck.archive.client import ArchiveClient
 
@@ -293,7 +293,7 @@ async def run(
     progress: Progress | None = None,
     stop: asyncio.Event | None = None,
     checker: Callable[[Config], Checker] = plain_checker,
-    archive_client: Callable[[Config], ArchiveClient] = new_archive_client,
+    archive_client: Callable[[Config], ArchiveClient] = plain_archive_client,
     history: Store | None = None,
     now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
 ) -> Report:
