@@ -58,7 +58,8 @@ def _prestart_check_processes() -> None:
 
     count = how_many(Config())  # as many as a run takes by default
     if count > 1:
-        prestart(count, _tune_collector)
+        with contextlib.suppress(OSError):  # no fork now: the run forks, or says why it cannot
+            prestart(count, _tune_collector)
 
 
 def _tune_collector() -> None:

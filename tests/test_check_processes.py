@@ -252,3 +252,25 @@ async def test_a_bad_setting_is_the_runs_error_not_a_dead_child(
         await run([str(doc)], config)
     assert not children()
     assert catalogue.log.count() == 0
+
+
+def test_a_prestart_that_cannot_fork_leaves_the_run_to_fork(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from linkcheck import __main__ as entry
+    from linkcheck.check import processes
+
+    forks = 0
+    real_fork = os.fork
+
+    def fork_once() -> int:  # the second fork fails, as at a process limit
+        nonlocal forks
+        forks += 1
+        if forks > 1:
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        return real_fork()
+
+    monkeypatch.setattr(os, "fork", fork_once)
+    monkeypatch.setattr(processes, "how_many", lambda config: 2)  # whatever the cores
+    entry._prestart_check_processes()  # no traceback: one spare, the run forks the other
+    assert len(children()) == 1

@@ -80,10 +80,16 @@ def plain_checker(config: Config) -> Checker:
 
 def prestart(count: int, imported: Callable[[], None]) -> None:
     """Fork `count` check processes now, to import the check stage while this
-    process does its own start-up; `imported` runs in each after its imports."""
+    process does its own start-up; `imported` runs in each after its imports.
+    Raises OSError when one cannot be forked: those forked before stay spares."""
     for _ in range(count):
         ours, theirs = socket.socketpair()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:
+            ours.close()
+            theirs.close()
+            raise
         if pid == 0:  # the child: never returns
             _close_ends(ours)
             _wait_for_run(theirs, imported)
