@@ -324,7 +324,12 @@ async def run(
     async with contextlib.AsyncExitStack() as stack:
         processes = None
         if spread > 1:
-            processes = await stack.enter_async_context(CheckProcesses(config, checker, spread))
+            try:
+                processes = await stack.enter_async_context(
+                    CheckProcesses(config, checker, spread)
+                )
+            except OSError as error:  # no fork (a process limit): this process checks
+                warnings.append(f"check processes: cannot fork ({error}); checked in one")
         retire_spares()  # what the command line prestarted and this run does not use
         session = None  # this process's own: for a crawl, page URLs, or checking here
         if processes is None or pages:

@@ -274,3 +274,26 @@ def test_a_prestart_that_cannot_fork_leaves_the_run_to_fork(
     monkeypatch.setattr(processes, "how_many", lambda config: 2)  # whatever the cores
     entry._prestart_check_processes()  # no traceback: one spare, the run forks the other
     assert len(children()) == 1
+
+
+async def test_a_run_that_cannot_fork_checks_in_its_own_process(
+    catalogue: Catalogue, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_fork() -> int:
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    doc = tmp_path / "doc.md"
+    doc.write_text(f"{catalogue.url('/ok')}\n{catalogue.url('/missing')}\n")
+    config = catalogue.config(processes=2, archive=ArchiveConfig(lookup="never"))
+    report = await run([str(doc)], config)
+    assert {result.url: result.verdict for result in report.results} == {
+        catalogue.url("/ok"): Verdict.OK,
+        catalogue.url("/missing"): Verdict.BROKEN,
+    }
+    assert report.complete
+    assert report.warnings == (
+        "check processes: cannot fork ([Errno 11] Resource temporarily unavailable); "
+        "checked in one",
+    )
+    assert not children()

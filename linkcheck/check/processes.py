@@ -83,18 +83,7 @@ def prestart(count: int, imported: Callable[[], None]) -> None:
     process does its own start-up; `imported` runs in each after its imports.
     Raises OSError when one cannot be forked: those forked before stay spares."""
     for _ in range(count):
-        ours, theirs = socket.socketpair()
-        try:
-            pid = os.fork()
-        except OSError:
-            ours.close()
-            theirs.close()
-            raise
-        if pid == 0:  # the child: never returns
-            _close_ends(ours)
-            _wait_for_run(theirs, imported)
-        theirs.close()
-        _spares.append((pid, ours))
+        _spares.append(_fork(lambda end: _wait_for_run(end, imported), ()))
 
 
 def retire_spares() -> None:
@@ -105,6 +94,25 @@ def retire_spares() -> None:
     for pid in pids:
         with contextlib.suppress(ChildProcessError):
             os.waitpid(pid, 0)
+
+
+def _fork(
+    serve: Callable[[socket.socket], NoReturn], ours_too: Iterable[socket.socket]
+) -> tuple[int, socket.socket]:
+    """A process forked to `serve` its end of a new socket pair: its pid, and our end.
+    The child closes our ends (`ours_too`, the spares'); a failed fork leaves none open."""
+    ours, theirs = socket.socketpair()
+    try:
+        pid = os.fork()
+    except OSError:
+        ours.close()
+        theirs.close()
+        raise
+    if pid == 0:  # the child: never returns
+        _close_ends(*ours_too, ours)
+        serve(theirs)
+    theirs.close()
+    return pid, ours
 
 
 def _close_ends(*others: socket.socket) -> None:
@@ -149,12 +157,9 @@ class CheckProcesses:
                     self._pids.append(pid)
                     ours.sendall(_config_frame(self._config))
                     continue
-                ours, theirs = socket.socketpair()
-                pid = os.fork()
-                if pid == 0:  # the child: never returns
-                    _close_ends(*ends, ours)
-                    _serve_forever(theirs, self._checker, self._config)
-                theirs.close()
+                pid, ours = _fork(
+                    lambda end: _serve_forever(end, self._checker, self._config), ends
+                )
                 ends.append(ours)
                 self._pids.append(pid)
             for end in ends:
