@@ -649,24 +649,21 @@ async def _archives(
     the lookup must run for a capture to be requested.
     """
     settings = config.archive
-    stored: dict[tuple[str, str], Snapshot | str] = {}
+    reused: list[Snapshot | str | None] = [None] * len(results)
     if history is not None:
-        reusable = [
-            archive_key(result)
-            for result in results
+        # Each reusable result's archive key, made once: it reads every citation.
+        reusable = {
+            index: archive_key(result)
+            for index, result in enumerate(results)
             if to_look_up(result, config)
             and not (settings.save_missing and result.verdict in LIVE)
-        ]
+        }
         if reusable:
             stored = await asyncio.to_thread(
-                history.cached_archives, reusable, config.cache.archive_max_age, now
+                history.cached_archives, reusable.values(), config.cache.archive_max_age, now
             )
-
-    # Each result's stored answer, once: an archive key reads every citation, so
-    # none is made when nothing is stored.
-    reused: list[Snapshot | str | None] = [None] * len(results)
-    if stored:
-        reused = [stored.get(archive_key(result)) for result in results]
+            for index, key in reusable.items():
+                reused[index] = stored.get(key)
     pending = [result for result, found in zip(results, reused, strict=True) if found is None]
     fresh: tuple[Result, ...] = ()
     if any(asks_archives(result, config) for result in pending):
