@@ -59,8 +59,9 @@ def scan(text: str, start: int = 0, end: int | None = None) -> Iterator[Found]:
     only to decide where a link may begin). Each link holds ":" (after a
     scheme or "doi"), "(/" or "w." ("www."), so text without is not scanned."""
     end = len(text) if end is None else end
-    # most stretches of prose, cheaply: `in` is quicker than a bounded find
-    window = text if start == 0 and end == len(text) else text[start:end]
+    # most stretches of prose, cheaply: `in` is quicker than a bounded find (and
+    # the whole text's slice is the text itself, not a copy)
+    window = text[start:end]
     if not (":" in window or "(/" in window or "w." in window or "W." in window):
         return
     for match in _PROSE.finditer(text, start, end):
